@@ -1,0 +1,60 @@
+"""One exception handler: every error answer is ``{"error", "code"[, "fields"]}``."""
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from chat.exceptions import ChatError, InvalidInput
+
+
+def error_body(message, code: str, fields: dict | None = None) -> dict:
+    body = {"error": str(message), "code": code}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc, context):
+    headers = {}
+    if isinstance(exc, ChatError):
+        fields = exc.fields if isinstance(exc, InvalidInput) else None
+        message = exc.message
+        if isinstance(exc, InvalidInput) and fields and message == exc.default_message:
+            message = _("Some fields are invalid.")
+        set_rollback()
+        return Response(error_body(message, exc.code, fields), status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body(_("The request body is too large."), "too_large"),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real fault: let Django log it and answer 500
+
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = "%d" % exc.wait
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            fields = {key: [str(item) for item in value] if isinstance(value, list) else [str(value)]
+                      for key, value in detail.items()}
+            body = error_body(_("Some fields are invalid."), "invalid", fields)
+        else:
+            items = detail if isinstance(detail, list) else [detail]
+            body = error_body(" ".join(str(item) for item in items), "invalid")
+    elif isinstance(exc, exceptions.ParseError):
+        body = error_body(_("The body is not valid JSON."), "parse_error")
+    else:
+        codes = exc.get_codes()
+        body = error_body(exc.detail, codes if isinstance(codes, str) else exc.default_code)
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)

@@ -1,0 +1,19 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from .views import CustomerChatViewSet, StaffSessionViewSet
+
+router = DefaultRouter()
+router.register("sessions", StaffSessionViewSet, basename="staff-session")
+
+customer = CustomerChatViewSet.as_view
+
+urlpatterns = [
+    # The seed's contract, as written (no trailing slash).
+    path("session", customer({"post": "open", "get": "current"}), name="chat-session"),
+    path("message", customer({"post": "post_message"}), name="chat-message"),
+    path("end", customer({"post": "end"}), name="chat-end"),
+    path("messages", customer({"get": "messages"}), name="chat-messages"),
+    path("queue", customer({"get": "queue"}), name="chat-queue"),
+    path("", include(router.urls)),
+]

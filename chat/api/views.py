@@ -1,0 +1,253 @@
+"""Thin DRF views over chat.services (writes) and chat.selectors (reads)."""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from chat import selectors, services
+from chat.exceptions import InvalidInput, NotPermitted
+from chat.models import ChatMessage, ChatSession
+from chat.permissions import CanReply, IsStaff
+
+from . import serializers as s
+
+SESSION_HEADER = "HTTP_X_CHAT_SESSION"
+SESSION_HEADER_PARAM = OpenApiParameter(
+    "X-Chat-Session", OpenApiTypes.UUID, OpenApiParameter.HEADER,
+    description="The customer's session key (instead of `session_id` in the body).",
+)
+AFTER_PARAM = OpenApiParameter(
+    "after", OpenApiTypes.INT, OpenApiParameter.QUERY,
+    description="Return only messages with a greater id (the catch-up cursor).",
+)
+
+
+def errors(*codes: int) -> dict:
+    descriptions = {
+        400: "Invalid input", 403: "Not allowed", 404: "Unknown chat", 409: "Conflict",
+        413: "Body too large", 415: "Not JSON", 429: "Too many requests",
+    }
+    return {code: OpenApiResponse(s.ErrorSerializer, description=descriptions[code]) for code in codes}
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def parse_after(request) -> int:
+    raw = request.query_params.get("after", "0") or "0"
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput(fields={"after": [_("Must be a whole number, 0 or more.")]})
+    return int(raw)
+
+
+class CustomerChatViewSet(viewsets.ViewSet):
+    """The customer's side: the seed's three calls plus state, history and queue.
+
+    The customer is whoever holds the chat's ``session_id``, sent in the JSON body or in
+    the ``X-Chat-Session`` header, never in the URL.
+    """
+
+    permission_classes = [AllowAny]
+
+    def _session_key(self, request, body_value=None):
+        return body_value or request.META.get(SESSION_HEADER)
+
+    def _customer_session(self, request, body_value=None) -> ChatSession:
+        return selectors.customer_session(self._session_key(request, body_value))
+
+    def _session_answer(self, session: ChatSession, code=status.HTTP_200_OK) -> Response:
+        queue = selectors.queue_status(session)
+        data = s.CustomerSessionSerializer(session, context={"queue": queue}).data
+        return Response(data, status=code)
+
+    @extend_schema(
+        request=s.SessionOpenSerializer,
+        responses={201: s.CustomerSessionSerializer, **errors(400, 413, 415, 429)},
+        summary="Open a chat",
+    )
+    def open(self, request):
+        serializer = s.SessionOpenSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        session = services.session_open(
+            **serializer.validated_data,
+            user_ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+        return self._session_answer(session, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[SESSION_HEADER_PARAM],
+        responses={200: s.CustomerSessionSerializer, **errors(400, 404)},
+        summary="The customer's chat and place in the queue",
+    )
+    def current(self, request):
+        return self._session_answer(self._customer_session(request))
+
+    @extend_schema(
+        request=s.MessageCreateSerializer,
+        parameters=[SESSION_HEADER_PARAM],
+        responses={
+            201: s.MessageSerializer,
+            200: OpenApiResponse(s.MessageSerializer, description="A retried client_id: the first message"),
+            **errors(400, 403, 404, 409, 413, 415, 429),
+        },
+        summary="Send a message",
+    )
+    def post_message(self, request):
+        serializer = s.MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        session = self._customer_session(request, data.get("session_id"))
+        author = s.AUTHOR_ALIASES[data["author"]]
+        if author == ChatMessage.Author.AGENT and not services.can_reply(request.user):
+            raise NotPermitted(_("Only signed-in agents can send as an agent."))
+        result = services.message_post(
+            session=session,
+            author=author,
+            content=data["content"],
+            client_id=data.get("client_id"),
+            agent=request.user if author == ChatMessage.Author.AGENT else None,
+            is_internal=data["is_internal"],
+        )
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(s.MessageSerializer(result.message).data, status=code)
+
+    @extend_schema(
+        parameters=[SESSION_HEADER_PARAM, AFTER_PARAM],
+        responses={200: s.MessageListSerializer, **errors(400, 404)},
+        summary="History and catch-up",
+    )
+    def messages(self, request):
+        session = self._customer_session(request)
+        messages = selectors.messages_after(session=session, after=parse_after(request))
+        return Response(
+            {"messages": s.MessageSerializer(messages, many=True).data, "status": session.status}
+        )
+
+    @extend_schema(
+        request=s.SessionEndSerializer,
+        parameters=[SESSION_HEADER_PARAM],
+        responses={200: s.CustomerSessionSerializer, **errors(400, 404, 409, 413, 415)},
+        summary="End the chat and rate it 1–5",
+    )
+    def end(self, request):
+        serializer = s.SessionEndSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        session = self._customer_session(request, data.get("session_id"))
+        session = services.session_end(
+            session=session,
+            ended_by=ChatSession.EndedBy.CUSTOMER,
+            rating=data.get("rating"),
+            comment=data.get("comment", ""),
+        )
+        return self._session_answer(session)
+
+    @extend_schema(
+        parameters=[SESSION_HEADER_PARAM],
+        responses={200: s.QueueStatusSerializer, **errors(400, 404)},
+        summary="Agents available, chats waiting, and the customer's position",
+    )
+    def queue(self, request):
+        key = request.META.get(SESSION_HEADER)
+        session = selectors.customer_session(key) if key else None
+        return Response(selectors.queue_status(session))
+
+
+class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Agents' view of chats: list, detail, transcript, reply, claim, transfer, end."""
+
+    permission_classes = [IsStaff]
+    serializer_class = s.AgentSessionSerializer
+
+    def get_queryset(self):
+        wanted = self.request.query_params.get("status") or None
+        if wanted and wanted not in ChatSession.Status.values:
+            raise InvalidInput(fields={"status": [_("Use waiting, active or ended.")]})
+        return selectors.staff_sessions(status=wanted)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=ChatSession.Status.values),
+        ],
+        responses={200: s.AgentSessionSerializer(many=True), **errors(400, 403)},
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={200: s.AgentSessionSerializer, **errors(403, 404)})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    def _session(self) -> ChatSession:
+        pk = self.kwargs["pk"]
+        if not str(pk).isdigit():
+            raise InvalidInput(fields={"id": [_("Invalid id.")]})
+        return selectors.session_for_staff(int(pk))
+
+    @extend_schema(
+        methods=["GET"],
+        parameters=[AFTER_PARAM],
+        responses={200: s.MessageListSerializer, **errors(400, 403, 404)},
+        summary="Transcript (with internal notes) after a message id",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.AgentMessageSerializer,
+        responses={201: s.MessageSerializer, 200: s.MessageSerializer, **errors(400, 403, 404, 409, 413, 415)},
+        summary="Reply (or write an internal note)",
+    )
+    @action(detail=True, methods=["get", "post"])
+    def messages(self, request, pk=None):
+        session = self._session()
+        if request.method == "GET":
+            messages = selectors.messages_after(
+                session=session, after=parse_after(request), include_internal=True
+            )
+            return Response(
+                {"messages": s.MessageSerializer(messages, many=True).data, "status": session.status}
+            )
+        serializer = s.AgentMessageSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = services.message_post(
+            session=session,
+            author=ChatMessage.Author.AGENT,
+            agent=request.user,
+            content=data["content"],
+            client_id=data.get("client_id"),
+            is_internal=data["is_internal"],
+        )
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(s.MessageSerializer(result.message).data, status=code)
+
+    @extend_schema(request=None, responses={200: s.AgentSessionSerializer, **errors(403, 404, 409)})
+    @action(detail=True, methods=["post"], permission_classes=[CanReply])
+    def claim(self, request, pk=None):
+        session = services.session_claim(session=self._session(), agent=request.user)
+        return Response(s.AgentSessionSerializer(session).data)
+
+    @extend_schema(request=s.TransferSerializer, responses={200: s.AgentSessionSerializer, **errors(400, 403, 404, 409)})
+    @action(detail=True, methods=["post"], permission_classes=[CanReply])
+    def transfer(self, request, pk=None):
+        serializer = s.TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        to_agent = get_user_model().objects.filter(pk=serializer.validated_data["to_agent"]).first()
+        if to_agent is None:
+            raise InvalidInput(fields={"to_agent": [_("Agent not found.")]})
+        session = services.session_transfer(session=self._session(), agent=request.user, to_agent=to_agent)
+        return Response(s.AgentSessionSerializer(session).data)
+
+    @extend_schema(request=None, responses={200: s.AgentSessionSerializer, **errors(403, 404)})
+    @action(detail=True, methods=["post"], permission_classes=[CanReply])
+    def end(self, request, pk=None):
+        session = services.session_end(
+            session=self._session(), ended_by=ChatSession.EndedBy.AGENT, agent=request.user
+        )
+        return Response(s.AgentSessionSerializer(session).data)

@@ -1,0 +1,69 @@
+"""Output shapes shared by the REST API and the live events (one shape per thing)."""
+
+from rest_framework import serializers
+
+from .models import ChatMessage, ChatSession
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    agent_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChatMessage
+        fields = ["id", "author", "content", "created_at", "client_id", "agent_name", "is_internal"]
+        read_only_fields = fields
+
+    def get_agent_name(self, message) -> str | None:
+        return message.agent.public_name if message.agent_id and message.agent else None
+
+
+class PublicSessionSerializer(serializers.ModelSerializer):
+    """What the customer may see of their own chat."""
+
+    agent_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChatSession
+        fields = [
+            "session_id", "status", "agent_name", "customer_name", "topic", "tracking_code",
+            "started_at", "ended_at", "ended_by", "satisfaction_rating",
+        ]
+        read_only_fields = fields
+
+    def get_agent_name(self, session) -> str | None:
+        agent = session.assigned_agent if session.assigned_agent_id else None
+        return agent.public_name if agent else None
+
+
+class AgentSessionSerializer(serializers.ModelSerializer):
+    """What agents see of a chat (no session key: that is the customer's secret)."""
+
+    agent_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChatSession
+        fields = [
+            "id", "status", "customer_name", "customer_email", "tracking_code", "topic",
+            "issue", "assigned_agent", "agent_name", "started_at", "ended_at", "ended_by",
+            "first_response_at", "waiting_since", "last_message_at", "satisfaction_rating",
+            "satisfaction_comment",
+        ]
+        read_only_fields = fields
+
+    def get_agent_name(self, session) -> str | None:
+        agent = session.assigned_agent if session.assigned_agent_id else None
+        return agent.public_name if agent else None
+
+
+def message_payload(message: ChatMessage) -> dict:
+    return dict(MessageSerializer(message).data)
+
+
+def public_session_payload(session: ChatSession) -> dict:
+    data = dict(PublicSessionSerializer(session).data)
+    data.pop("session_id")  # events travel on the session's own socket; no need to repeat it
+    return data
+
+
+def agent_session_payload(session: ChatSession) -> dict:
+    return dict(AgentSessionSerializer(session).data)

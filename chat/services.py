@@ -1,0 +1,470 @@
+"""The one write path of the chat domain.
+
+Every change of state (open a session, post a message, claim, transfer, end, rate, mark
+read, close idle chats) is a function here. Each validates, writes inside a transaction and
+schedules its live events with :func:`chat.events.send_event_on_commit`. The REST API, the
+admin, the consumers and the management commands call these functions and nothing else.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from . import selectors
+from .classifier import classify
+from .events import AGENTS_GROUP, QUEUE_GROUP, send_event_on_commit, session_group
+from .exceptions import (
+    AlreadyClaimed,
+    AlreadyRated,
+    InvalidInput,
+    NotPermitted,
+    SessionEnded,
+)
+from .models import ChatMessage, ChatSession, Issue
+from .serializers import agent_session_payload, message_payload, public_session_payload
+
+REPLY_PERMISSION = "chat.reply_chatsession"
+MAX_COMMENT_LENGTH = 1000
+
+Author = ChatMessage.Author
+Status = ChatSession.Status
+EndedBy = ChatSession.EndedBy
+
+
+@dataclass(frozen=True)
+class PostResult:
+    message: ChatMessage
+    created: bool
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def can_reply(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff
+                and user.has_perm(REPLY_PERMISSION))
+
+
+def _require_reply_permission(agent) -> None:
+    if not can_reply(agent):
+        raise NotPermitted(_("Only agents with the reply permission can answer chats."))
+
+
+def _clean_content(content) -> str:
+    if not isinstance(content, str):
+        raise InvalidInput(fields={"content": [_("Must be text.")]})
+    text = content.strip()
+    if not text:
+        raise InvalidInput(fields={"content": [_("The message is empty.")]})
+    if len(text) > settings.CHAT_MAX_MESSAGE_LENGTH:
+        raise InvalidInput(
+            fields={
+                "content": [
+                    _("The message is too long (at most %(max)d characters).")
+                    % {"max": settings.CHAT_MAX_MESSAGE_LENGTH}
+                ]
+            }
+        )
+    return text
+
+
+def _clean_rating(rating) -> int:
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput(fields={"rating": [_("The rating must be a whole number from 1 to 5.")]})
+    return rating
+
+
+def _system_text(message: str, **params) -> str:
+    """System messages are stored in the product's language, whatever the request's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(message) % params if params else _(message)
+
+
+def _add_system_message(session: ChatSession, text: str, now) -> ChatMessage:
+    message = ChatMessage.objects.create(
+        session=session, author=Author.SYSTEM, content=text, created_at=now
+    )
+    _announce_message(session, message)
+    return message
+
+
+def _announce_message(session: ChatSession, message: ChatMessage) -> None:
+    payload = message_payload(message)
+    if not message.is_internal:
+        send_event_on_commit(session_group(session.pk), {"type": "message", "message": payload})
+    send_event_on_commit(
+        AGENTS_GROUP, {"type": "message", "message": payload, "session_id": session.pk}
+    )
+
+
+def _announce_session(session: ChatSession) -> None:
+    send_event_on_commit(
+        session_group(session.pk), {"type": "session", "session": public_session_payload(session)}
+    )
+    send_event_on_commit(
+        AGENTS_GROUP, {"type": "session", "session": agent_session_payload(session)}
+    )
+
+
+def _announce_queue() -> None:
+    """Tell waiting customers that the queue moved (each socket works out its position)."""
+    transaction.on_commit(_send_queue_snapshot)
+
+
+def _send_queue_snapshot() -> None:
+    snapshot = selectors.queue_snapshot()
+    send_event_on_commit(QUEUE_GROUP, {"type": "queue", **snapshot})
+
+
+# --- sessions ------------------------------------------------------------------------
+
+
+def session_open(
+    *,
+    customer_name: str = "",
+    customer_email: str = "",
+    tracking_code: str = "",
+    topic: str = "",
+    user_ip: str | None = None,
+    user_agent: str = "",
+) -> ChatSession:
+    """Open a chat. It waits in the queue unless auto-assignment finds an agent."""
+    errors = {}
+    customer_name = (customer_name or "").strip()
+    customer_email = (customer_email or "").strip()
+    tracking_code = (tracking_code or "").strip().upper()
+    if len(customer_name) > 120:
+        errors["customer_name"] = [_("At most 120 characters.")]
+    if customer_email:
+        try:
+            validate_email(customer_email)
+        except ValidationError:
+            errors["customer_email"] = [_("Enter a valid e-mail address.")]
+    if len(tracking_code) > 40:
+        errors["tracking_code"] = [_("At most 40 characters.")]
+    if topic and topic not in Issue.values:
+        errors["topic"] = [_("Unknown topic.")]
+    if errors:
+        raise InvalidInput(fields=errors)
+
+    with transaction.atomic():
+        session = ChatSession.objects.create(
+            customer_name=customer_name,
+            customer_email=customer_email,
+            tracking_code=tracking_code,
+            topic=topic or "",
+            issue=topic if topic and topic != Issue.OTHER else "",
+            user_ip=user_ip or None,
+            user_agent=(user_agent or "")[:512],
+        )
+        send_event_on_commit(
+            AGENTS_GROUP, {"type": "session", "session": agent_session_payload(session), "new": True}
+        )
+        _announce_queue()
+        if settings.CHAT_AUTO_ASSIGN:
+            agent = _pick_agent_for_new_chat()
+            if agent is not None:
+                try:
+                    session = session_claim(session=session, agent=agent)
+                except AlreadyClaimed:
+                    pass
+    return session
+
+
+def _pick_agent_for_new_chat():
+    """The accepting agent with the fewest active chats, below the per-agent maximum."""
+    User = get_user_model()
+    app_label, codename = REPLY_PERMISSION.split(".")
+    has_reply = (
+        Q(is_superuser=True)
+        | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
+        | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+    )
+    eligible_ids = User.objects.filter(has_reply).values("pk")
+    return (
+        User.objects.filter(pk__in=eligible_ids, is_active=True, is_staff=True, accepting_chats=True)
+        .annotate(active_chats=Count("assigned_sessions", filter=Q(assigned_sessions__status=Status.ACTIVE)))
+        .filter(active_chats__lt=settings.CHAT_AGENT_MAX_ACTIVE_CHATS)
+        .order_by("active_chats", "pk")
+        .first()
+    )
+
+
+def session_claim(*, session: ChatSession, agent) -> ChatSession:
+    """Take a waiting chat. Exactly one of several agents claiming at once wins.
+
+    The guard is the conditional UPDATE itself (status still waiting, no agent yet), so
+    two concurrent claims cannot both succeed whatever the isolation level.
+    """
+    _require_reply_permission(agent)
+    now = timezone.now()
+    with transaction.atomic():
+        won = ChatSession.objects.filter(
+            pk=session.pk, status=Status.WAITING, assigned_agent__isnull=True
+        ).update(status=Status.ACTIVE, assigned_agent=agent)
+        current = ChatSession.objects.select_related("assigned_agent").get(pk=session.pk)
+        if not won:
+            if current.status == Status.ENDED:
+                raise SessionEnded()
+            if current.assigned_agent_id == agent.pk:
+                return current
+            holder = current.assigned_agent.public_name if current.assigned_agent else ""
+            raise AlreadyClaimed(agent_name=holder)
+        _add_system_message(
+            current, _system_text("%(agent)s joined the chat.", agent=agent.public_name), now
+        )
+        _announce_session(current)
+        _announce_queue()
+    return current
+
+
+def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
+    """Hand an open chat to another agent (who must be allowed to reply)."""
+    _require_reply_permission(agent)
+    if not can_reply(to_agent):
+        raise InvalidInput(fields={"to_agent": [_("This person cannot answer chats.")]})
+    now = timezone.now()
+    with transaction.atomic():
+        current = ChatSession.objects.select_for_update().get(pk=session.pk)
+        if current.status == Status.ENDED:
+            raise SessionEnded()
+        if current.assigned_agent_id == to_agent.pk:
+            return current
+        was_waiting = current.status == Status.WAITING
+        current.assigned_agent = to_agent
+        current.status = Status.ACTIVE
+        current.agent_read_message_id = 0
+        current.save(update_fields=["assigned_agent", "status", "agent_read_message_id"])
+        _add_system_message(
+            current,
+            _system_text("The chat was transferred to %(agent)s.", agent=to_agent.public_name),
+            now,
+        )
+        _announce_session(current)
+        if was_waiting:
+            _announce_queue()
+    return current
+
+
+def session_end(
+    *,
+    session: ChatSession,
+    ended_by: str,
+    agent=None,
+    rating: int | None = None,
+    comment: str = "",
+) -> ChatSession:
+    """End a chat (idempotent: ending an ended chat changes nothing but may rate it)."""
+    if ended_by not in EndedBy.values:
+        raise InvalidInput(fields={"ended_by": [_("Unknown value.")]})
+    if ended_by == EndedBy.AGENT and (agent is None or not agent.is_staff):
+        raise NotPermitted()
+    if rating is not None:
+        rating = _clean_rating(rating)
+    comment = _clean_comment(comment)
+    now = timezone.now()
+    with transaction.atomic():
+        current = ChatSession.objects.select_for_update().select_related("assigned_agent").get(pk=session.pk)
+        if current.status == Status.ENDED:
+            if rating is not None:
+                return _rate_locked(current, rating, comment)
+            return current
+        was_waiting = current.status == Status.WAITING
+        current.status = Status.ENDED
+        current.ended_at = now
+        current.ended_by = ended_by
+        current.waiting_since = None
+        fields = ["status", "ended_at", "ended_by", "waiting_since"]
+        if rating is not None:
+            current.satisfaction_rating = rating
+            current.satisfaction_comment = comment
+            fields += ["satisfaction_rating", "satisfaction_comment"]
+        current.save(update_fields=fields)
+        if ended_by == EndedBy.CUSTOMER:
+            text = _system_text("The customer ended the chat.")
+        elif ended_by == EndedBy.AGENT:
+            text = _system_text("%(agent)s ended the chat.", agent=agent.public_name)
+        else:
+            text = _system_text("The chat was closed for inactivity.")
+        _add_system_message(current, text, now)
+        _announce_session(current)
+        if was_waiting:
+            _announce_queue()
+    return current
+
+
+def _clean_comment(comment) -> str:
+    if comment is None:
+        return ""
+    if not isinstance(comment, str):
+        raise InvalidInput(fields={"comment": [_("Must be text.")]})
+    comment = comment.strip()
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise InvalidInput(
+            fields={"comment": [_("At most %(max)d characters.") % {"max": MAX_COMMENT_LENGTH}]}
+        )
+    return comment
+
+
+def session_rate(*, session: ChatSession, rating: int, comment: str = "") -> ChatSession:
+    """Rate an ended chat 1–5. Rating again with the same value is a harmless retry."""
+    rating = _clean_rating(rating)
+    comment = _clean_comment(comment)
+    with transaction.atomic():
+        current = ChatSession.objects.select_for_update().get(pk=session.pk)
+        if current.status != Status.ENDED:
+            raise InvalidInput(fields={"rating": [_("Only an ended chat can be rated.")]})
+        return _rate_locked(current, rating, comment)
+
+
+def _rate_locked(current: ChatSession, rating: int, comment: str) -> ChatSession:
+    if current.satisfaction_rating is not None:
+        if current.satisfaction_rating == rating:
+            return current
+        raise AlreadyRated()
+    current.satisfaction_rating = rating
+    current.satisfaction_comment = comment
+    current.save(update_fields=["satisfaction_rating", "satisfaction_comment"])
+    _announce_session(current)
+    return current
+
+
+def session_mark_read(*, session: ChatSession, agent, up_to_message_id: int) -> None:
+    """Record that the assigned agent has seen the transcript up to a message id."""
+    if session.assigned_agent_id != getattr(agent, "pk", None):
+        return
+    ChatSession.objects.filter(
+        pk=session.pk, agent_read_message_id__lt=up_to_message_id
+    ).update(agent_read_message_id=up_to_message_id)
+
+
+def close_idle_sessions(*, minutes: int) -> int:
+    """End open chats with no message for ``minutes``; returns how many were closed."""
+    if minutes < 1:
+        raise InvalidInput(fields={"minutes": [_("Must be at least 1.")]})
+    ids = selectors.idle_session_ids(older_than=timezone.now() - timedelta(minutes=minutes))
+    closed = 0
+    for session in ChatSession.objects.filter(pk__in=ids).iterator():
+        before = session.status
+        ended = session_end(session=session, ended_by=EndedBy.SYSTEM)
+        if before != Status.ENDED and ended.ended_by == EndedBy.SYSTEM:
+            closed += 1
+    return closed
+
+
+# --- messages ------------------------------------------------------------------------
+
+
+def message_post(
+    *,
+    session: ChatSession,
+    author: str,
+    content: str,
+    client_id: uuid.UUID | None = None,
+    agent=None,
+    is_internal: bool = False,
+) -> PostResult:
+    """Store one message from the customer or an agent.
+
+    A repeated ``client_id`` (a retried send) returns the first message and stores
+    nothing. An agent's reply to a waiting chat claims it for that agent.
+    """
+    if author == Author.AGENT:
+        if is_internal:
+            if agent is None or not agent.is_staff:
+                raise NotPermitted()
+        else:
+            _require_reply_permission(agent)
+    elif author == Author.CUSTOMER:
+        if is_internal:
+            raise InvalidInput(fields={"is_internal": [_("Customers cannot write internal notes.")]})
+        agent = None
+    else:
+        raise InvalidInput(fields={"author": [_("Must be customer or agent.")]})
+    text = _clean_content(content)
+
+    if client_id is not None:
+        existing = ChatMessage.objects.filter(session_id=session.pk, client_id=client_id).first()
+        if existing is not None:
+            return PostResult(existing, created=False)
+    try:
+        with transaction.atomic():
+            return _post_locked(session, author, text, client_id, agent, is_internal)
+    except IntegrityError:
+        # A concurrent retry with the same client_id won the race: return its message.
+        if client_id is None:
+            raise
+        existing = ChatMessage.objects.filter(session_id=session.pk, client_id=client_id).first()
+        if existing is None:
+            raise
+        return PostResult(existing, created=False)
+
+
+def _post_locked(session, author, text, client_id, agent, is_internal) -> PostResult:
+    current = ChatSession.objects.select_for_update().get(pk=session.pk)
+    if client_id is not None:
+        existing = ChatMessage.objects.filter(session=current, client_id=client_id).first()
+        if existing is not None:
+            return PostResult(existing, created=False)
+    if current.status == Status.ENDED:
+        raise SessionEnded()
+
+    now = timezone.now()
+    if author == Author.AGENT and not is_internal and current.status == Status.WAITING:
+        # Replying to a waiting chat claims it; the guarded claim decides the race.
+        current = session_claim(session=current, agent=agent)
+        now = timezone.now()
+
+    message = ChatMessage(
+        session=current,
+        author=author,
+        agent=agent,
+        content=text,
+        created_at=now,
+        client_id=client_id,
+        is_internal=is_internal,
+    )
+    fields = []
+    if author == Author.CUSTOMER:
+        if current.waiting_since is None:
+            current.waiting_since = now
+            fields.append("waiting_since")
+        if current.issue in ("", Issue.OTHER):
+            issue = classify(text, current.topic)
+            if issue != current.issue:
+                current.issue = issue
+                fields.append("issue")
+        current.last_message_at = now
+        fields.append("last_message_at")
+    elif not is_internal:
+        if current.waiting_since is not None:
+            message.response_seconds = max((now - current.waiting_since).total_seconds(), 0.0)
+            current.waiting_since = None
+            fields.append("waiting_since")
+        if current.first_response_at is None:
+            current.first_response_at = now
+            fields.append("first_response_at")
+        current.last_message_at = now
+        fields.append("last_message_at")
+    message.save()
+    if author == Author.AGENT and current.assigned_agent_id == agent.pk:
+        current.agent_read_message_id = message.pk
+        fields.append("agent_read_message_id")
+    if fields:
+        current.save(update_fields=fields)
+    message.session = current
+    _announce_message(current, message)
+    if "waiting_since" in fields or "first_response_at" in fields:
+        send_event_on_commit(
+            AGENTS_GROUP, {"type": "session", "session": agent_session_payload(current)}
+        )
+    return PostResult(message, created=True)

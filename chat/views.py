@@ -1,0 +1,52 @@
+"""Pages: the customer chat page and the health check."""
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.generic import TemplateView
+
+from .models import Issue
+
+logger = logging.getLogger(__name__)
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class ChatPageView(TemplateView):
+    template_name = "chat/index.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["topics"] = Issue.choices
+        context["websocket_url"] = settings.CHAT_WEBSOCKET_URL
+        context["max_length"] = settings.CHAT_MAX_MESSAGE_LENGTH
+        return context
+
+
+@never_cache
+def health(request):
+    """200 when the database (and Redis, when configured) answer; 503 otherwise."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception:
+        logger.exception("health check: database unavailable")
+        checks["database"] = "error"
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception:
+            logger.exception("health check: redis unavailable")
+            checks["redis"] = "error"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

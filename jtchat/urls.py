@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from chat.views import ChatPageView, health
+
+admin.site.site_header = _("JT Chat — service desk")
+admin.site.site_title = _("JT Chat")
+admin.site.index_title = _("Service desk")
+
+urlpatterns = [
+    path("", ChatPageView.as_view(), name="chat-page"),
+    path("healthz", health, name="health"),
+    path("admin/", admin.site.urls),
+    path("api/chat/", include("chat.api.urls")),
+    path("api/users/", include("accounts.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
