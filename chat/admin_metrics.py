@@ -1,0 +1,1 @@
+"""Managers' metrics in the admin (daily rows, metrics screen, exports)."""
