@@ -43,3 +43,60 @@ def manager(django_user_model):
 def agent_client(client, agent):
     client.force_login(agent)
     return client
+
+
+@pytest.fixture
+def redis_layer(settings):
+    """Use the real Redis channel layer (and an empty test database in Redis)."""
+    import redis
+    from channels.layers import channel_layers
+
+    from jtchat.testing import redis_test_url
+
+    url = redis_test_url()
+    redis.Redis.from_url(url).flushdb()
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [url]}}
+    }
+    channel_layers.backends.clear()
+    yield url
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def live_asgi_server(transactional_db, redis_layer, tmp_path):
+    """A real ASGI server process (HTTP + WebSockets) sharing this test's database and Redis.
+
+    Services called in the test publish through Redis, so the server's sockets receive them.
+    """
+    from jtchat.testing import start_asgi_server
+
+    server = start_asgi_server(redis_layer, tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium driven by Playwright."""
+    import os
+
+    from jtchat.testing import CHROMIUM, skip_or_fail
+
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--no-first-run",
+            ],
+        )
+        yield instance
+        instance.close()

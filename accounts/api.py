@@ -5,16 +5,27 @@ from chat.permissions import IsStaff
 
 
 class UserSerializer(serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, required=False, min_length=8,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, required=False, min_length=8, style={"input_type": "password"}
+    )
     public_name = serializers.CharField(read_only=True)
     groups = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
 
     class Meta:
         model = get_user_model()
         fields = [
-            "id", "username", "email", "first_name", "last_name", "display_name", "public_name",
-            "accepting_chats", "is_active", "is_staff", "groups", "password",
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "display_name",
+            "public_name",
+            "accepting_chats",
+            "is_active",
+            "is_staff",
+            "groups",
+            "password",
         ]
         read_only_fields = ["id", "groups"]
 

@@ -40,8 +40,9 @@ def customer_session(session_key) -> ChatSession:
         raise SessionNotFound() from exc
 
 
-def messages_after(*, session: ChatSession, after: int = 0, include_internal: bool = False,
-                   limit: int = 500) -> QuerySet[ChatMessage]:
+def messages_after(
+    *, session: ChatSession, after: int = 0, include_internal: bool = False, limit: int = 500
+) -> QuerySet[ChatMessage]:
     """Messages of one chat with id > ``after``, oldest first (the catch-up cursor)."""
     qs = ChatMessage.objects.filter(session_id=session.pk, id__gt=after)
     if not include_internal:
@@ -57,10 +58,9 @@ def available_agents_count() -> int:
 def average_wait_per_chat_seconds() -> float:
     """Average first response time over the last day's answered chats."""
     since = timezone.now() - timedelta(days=1)
-    value = (
-        ChatSession.objects.filter(started_at__gte=since, first_response_at__isnull=False)
-        .aggregate(avg=Avg(F("first_response_at") - F("started_at")))["avg"]
-    )
+    value = ChatSession.objects.filter(started_at__gte=since, first_response_at__isnull=False).aggregate(
+        avg=Avg(F("first_response_at") - F("started_at"))
+    )["avg"]
     if value is None:
         return float(DEFAULT_WAIT_PER_CHAT_SECONDS)
     return max(value.total_seconds(), 1.0)

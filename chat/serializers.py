@@ -25,8 +25,16 @@ class PublicSessionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ChatSession
         fields = [
-            "session_id", "status", "agent_name", "customer_name", "topic", "tracking_code",
-            "started_at", "ended_at", "ended_by", "satisfaction_rating",
+            "session_id",
+            "status",
+            "agent_name",
+            "customer_name",
+            "topic",
+            "tracking_code",
+            "started_at",
+            "ended_at",
+            "ended_by",
+            "satisfaction_rating",
         ]
         read_only_fields = fields
 
@@ -43,9 +51,22 @@ class AgentSessionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ChatSession
         fields = [
-            "id", "status", "customer_name", "customer_email", "tracking_code", "topic",
-            "issue", "assigned_agent", "agent_name", "started_at", "ended_at", "ended_by",
-            "first_response_at", "waiting_since", "last_message_at", "satisfaction_rating",
+            "id",
+            "status",
+            "customer_name",
+            "customer_email",
+            "tracking_code",
+            "topic",
+            "issue",
+            "assigned_agent",
+            "agent_name",
+            "started_at",
+            "ended_at",
+            "ended_by",
+            "first_response_at",
+            "waiting_since",
+            "last_message_at",
+            "satisfaction_rating",
             "satisfaction_comment",
         ]
         read_only_fields = fields

@@ -50,8 +50,13 @@ class PostResult:
 
 
 def can_reply(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_staff
-                and user.has_perm(REPLY_PERMISSION))
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm(REPLY_PERMISSION)
+    )
 
 
 def _require_reply_permission(agent) -> None:
@@ -90,9 +95,7 @@ def _system_text(message: str, **params) -> str:
 
 
 def _add_system_message(session: ChatSession, text: str, now) -> ChatMessage:
-    message = ChatMessage.objects.create(
-        session=session, author=Author.SYSTEM, content=text, created_at=now
-    )
+    message = ChatMessage.objects.create(session=session, author=Author.SYSTEM, content=text, created_at=now)
     _announce_message(session, message)
     return message
 
@@ -101,18 +104,14 @@ def _announce_message(session: ChatSession, message: ChatMessage) -> None:
     payload = message_payload(message)
     if not message.is_internal:
         send_event_on_commit(session_group(session.pk), {"type": "message", "message": payload})
-    send_event_on_commit(
-        AGENTS_GROUP, {"type": "message", "message": payload, "session_id": session.pk}
-    )
+    send_event_on_commit(AGENTS_GROUP, {"type": "message", "message": payload, "session_id": session.pk})
 
 
 def _announce_session(session: ChatSession) -> None:
     send_event_on_commit(
         session_group(session.pk), {"type": "session", "session": public_session_payload(session)}
     )
-    send_event_on_commit(
-        AGENTS_GROUP, {"type": "session", "session": agent_session_payload(session)}
-    )
+    send_event_on_commit(AGENTS_GROUP, {"type": "session", "session": agent_session_payload(session)})
 
 
 def _announce_queue() -> None:
@@ -219,9 +218,7 @@ def session_claim(*, session: ChatSession, agent) -> ChatSession:
                 return current
             holder = current.assigned_agent.public_name if current.assigned_agent else ""
             raise AlreadyClaimed(agent_name=holder)
-        _add_system_message(
-            current, _system_text("%(agent)s joined the chat.", agent=agent.public_name), now
-        )
+        _add_system_message(current, _system_text("%(agent)s joined the chat.", agent=agent.public_name), now)
         _announce_session(current)
         _announce_queue()
     return current
@@ -342,9 +339,9 @@ def session_mark_read(*, session: ChatSession, agent, up_to_message_id: int) -> 
     """Record that the assigned agent has seen the transcript up to a message id."""
     if session.assigned_agent_id != getattr(agent, "pk", None):
         return
-    ChatSession.objects.filter(
-        pk=session.pk, agent_read_message_id__lt=up_to_message_id
-    ).update(agent_read_message_id=up_to_message_id)
+    ChatSession.objects.filter(pk=session.pk, agent_read_message_id__lt=up_to_message_id).update(
+        agent_read_message_id=up_to_message_id
+    )
 
 
 def close_idle_sessions(*, minutes: int) -> int:
@@ -464,7 +461,5 @@ def _post_locked(session, author, text, client_id, agent, is_internal) -> PostRe
     message.session = current
     _announce_message(current, message)
     if "waiting_since" in fields or "first_response_at" in fields:
-        send_event_on_commit(
-            AGENTS_GROUP, {"type": "session", "session": agent_session_payload(current)}
-        )
+        send_event_on_commit(AGENTS_GROUP, {"type": "session", "session": agent_session_payload(current)})
     return PostResult(message, created=True)

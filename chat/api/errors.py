@@ -45,8 +45,10 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         if isinstance(detail, dict):
-            fields = {key: [str(item) for item in value] if isinstance(value, list) else [str(value)]
-                      for key, value in detail.items()}
+            fields = {
+                key: [str(item) for item in value] if isinstance(value, list) else [str(value)]
+                for key, value in detail.items()
+            }
             body = error_body(_("Some fields are invalid."), "invalid", fields)
         else:
             items = detail if isinstance(detail, list) else [detail]

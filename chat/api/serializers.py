@@ -26,12 +26,14 @@ class SessionKeySerializer(serializers.Serializer):
 
 class MessageCreateSerializer(SessionKeySerializer):
     author = serializers.ChoiceField(
-        choices=sorted(AUTHOR_ALIASES), default="user",
+        choices=sorted(AUTHOR_ALIASES),
+        default="user",
         help_text="`user` (or `customer`) for the customer; `agent` needs an agent's login.",
     )
     content = serializers.CharField(max_length=settings.CHAT_MAX_MESSAGE_LENGTH, trim_whitespace=True)
     client_id = serializers.UUIDField(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text="Sender-made UUID; a retried send with the same value returns the first message.",
     )
     is_internal = serializers.BooleanField(
@@ -47,7 +49,9 @@ class SessionEndSerializer(SessionKeySerializer):
         # Refuse ratings that are not whole numbers (4.5, "5 estrelas", true) with a 400.
         rating = data.get("rating") if hasattr(data, "get") else None
         if isinstance(rating, bool) or (isinstance(rating, float) and not rating.is_integer()):
-            raise serializers.ValidationError({"rating": [_("The rating must be a whole number from 1 to 5.")]})
+            raise serializers.ValidationError(
+                {"rating": [_("The rating must be a whole number from 1 to 5.")]}
+            )
         return super().to_internal_value(data)
 
 
@@ -91,8 +95,16 @@ class ErrorSerializer(serializers.Serializer):
 
 
 __all__ = [
-    "AgentMessageSerializer", "AgentSessionSerializer", "CustomerSessionSerializer",
-    "ErrorSerializer", "MessageCreateSerializer", "MessageListSerializer", "MessageSerializer",
-    "QueueStatusSerializer", "SessionEndSerializer", "SessionKeySerializer",
-    "SessionOpenSerializer", "TransferSerializer",
+    "AgentMessageSerializer",
+    "AgentSessionSerializer",
+    "CustomerSessionSerializer",
+    "ErrorSerializer",
+    "MessageCreateSerializer",
+    "MessageListSerializer",
+    "MessageSerializer",
+    "QueueStatusSerializer",
+    "SessionEndSerializer",
+    "SessionKeySerializer",
+    "SessionOpenSerializer",
+    "TransferSerializer",
 ]

@@ -18,19 +18,28 @@ from . import serializers as s
 
 SESSION_HEADER = "HTTP_X_CHAT_SESSION"
 SESSION_HEADER_PARAM = OpenApiParameter(
-    "X-Chat-Session", OpenApiTypes.UUID, OpenApiParameter.HEADER,
+    "X-Chat-Session",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
     description="The customer's session key (instead of `session_id` in the body).",
 )
 AFTER_PARAM = OpenApiParameter(
-    "after", OpenApiTypes.INT, OpenApiParameter.QUERY,
+    "after",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
     description="Return only messages with a greater id (the catch-up cursor).",
 )
 
 
 def errors(*codes: int) -> dict:
     descriptions = {
-        400: "Invalid input", 403: "Not allowed", 404: "Unknown chat", 409: "Conflict",
-        413: "Body too large", 415: "Not JSON", 429: "Too many requests",
+        400: "Invalid input",
+        403: "Not allowed",
+        404: "Unknown chat",
+        409: "Conflict",
+        413: "Body too large",
+        415: "Not JSON",
+        429: "Too many requests",
     }
     return {code: OpenApiResponse(s.ErrorSerializer, description=descriptions[code]) for code in codes}
 
@@ -126,9 +135,7 @@ class CustomerChatViewSet(viewsets.ViewSet):
     def messages(self, request):
         session = self._customer_session(request)
         messages = selectors.messages_after(session=session, after=parse_after(request))
-        return Response(
-            {"messages": s.MessageSerializer(messages, many=True).data, "status": session.status}
-        )
+        return Response({"messages": s.MessageSerializer(messages, many=True).data, "status": session.status})
 
     @extend_schema(
         request=s.SessionEndSerializer,
@@ -200,7 +207,11 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @extend_schema(
         methods=["POST"],
         request=s.AgentMessageSerializer,
-        responses={201: s.MessageSerializer, 200: s.MessageSerializer, **errors(400, 403, 404, 409, 413, 415)},
+        responses={
+            201: s.MessageSerializer,
+            200: s.MessageSerializer,
+            **errors(400, 403, 404, 409, 413, 415),
+        },
         summary="Reply (or write an internal note)",
     )
     @action(detail=True, methods=["get", "post"])
@@ -233,7 +244,9 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         session = services.session_claim(session=self._session(), agent=request.user)
         return Response(s.AgentSessionSerializer(session).data)
 
-    @extend_schema(request=s.TransferSerializer, responses={200: s.AgentSessionSerializer, **errors(400, 403, 404, 409)})
+    @extend_schema(
+        request=s.TransferSerializer, responses={200: s.AgentSessionSerializer, **errors(400, 403, 404, 409)}
+    )
     @action(detail=True, methods=["post"], permission_classes=[CanReply])
     def transfer(self, request, pk=None):
         serializer = s.TransferSerializer(data=request.data)
