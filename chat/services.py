@@ -270,7 +270,11 @@ def session_end(
     comment = _clean_comment(comment)
     now = timezone.now()
     with transaction.atomic():
-        current = ChatSession.objects.select_for_update().select_related("assigned_agent").get(pk=session.pk)
+        current = (
+            ChatSession.objects.select_for_update(of=("self",))
+            .select_related("assigned_agent")
+            .get(pk=session.pk)
+        )
         if current.status == Status.ENDED:
             if rating is not None:
                 return _rate_locked(current, rating, comment)
