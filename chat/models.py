@@ -160,6 +160,9 @@ class ChatAnalytics(models.Model):
     agent_messages = models.PositiveIntegerField(_("agent messages"), default=0)
     answered_sessions = models.PositiveIntegerField(_("answered sessions"), default=0)
     abandoned_sessions = models.PositiveIntegerField(_("abandoned sessions"), default=0)
+    # The counts behind the averages, so that a period's averages combine days exactly.
+    ended_sessions = models.PositiveIntegerField(_("ended sessions"), default=0)
+    timed_replies = models.PositiveIntegerField(_("timed agent replies"), default=0)
     avg_session_duration = models.FloatField(_("average duration (s)"), null=True, blank=True)
     frt_avg = models.FloatField(_("first response, average (s)"), null=True, blank=True)
     frt_median = models.FloatField(_("first response, median (s)"), null=True, blank=True)
