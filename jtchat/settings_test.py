@@ -6,6 +6,9 @@ os.environ["DEBUG"] = "0"
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# Rate limits would turn a suite's many requests from 127.0.0.1 into 429s; the throttle
+# tests (chat/tests/test_throttling.py) set CHAT_THROTTLE_RATES themselves.
+os.environ.setdefault("CHAT_THROTTLE_ENABLED", "0")
 
 from .settings import *  # noqa: E402,F403
 

@@ -15,6 +15,8 @@ from chat.models import ChatMessage, ChatSession
 from chat.permissions import CanReply, IsStaff
 
 from . import serializers as s
+from .network import client_ip
+from .throttles import MessageIPThrottle, MessageSessionThrottle, SessionOpenIPThrottle
 
 SESSION_HEADER = "HTTP_X_CHAT_SESSION"
 SESSION_HEADER_PARAM = OpenApiParameter(
@@ -44,10 +46,6 @@ def errors(*codes: int) -> dict:
     return {code: OpenApiResponse(s.ErrorSerializer, description=descriptions[code]) for code in codes}
 
 
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def parse_after(request) -> int:
     raw = request.query_params.get("after", "0") or "0"
     if not raw.isdigit() or len(raw) > 18:
@@ -63,6 +61,13 @@ class CustomerChatViewSet(viewsets.ViewSet):
     """
 
     permission_classes = [AllowAny]
+    throttles_by_action = {
+        "open": [SessionOpenIPThrottle],
+        "post_message": [MessageIPThrottle, MessageSessionThrottle],
+    }
+
+    def get_throttles(self):
+        return [throttle() for throttle in self.throttles_by_action.get(self.action, [])]
 
     def _session_key(self, request, body_value=None):
         return body_value or request.META.get(SESSION_HEADER)

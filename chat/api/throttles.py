@@ -1,0 +1,67 @@
+"""Rate limits of the public chat API (DRF throttles).
+
+Rates come from ``settings.CHAT_THROTTLE_RATES`` (scope → ``"n/period"`` or None for no
+limit), read on every request so that a deploy or a test can change them. The counters live
+in the default cache: Redis when ``REDIS_URL`` is set, so every worker and machine shares
+them; the per-process memory cache otherwise (one process, the embedded default).
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from .network import client_ip
+
+SESSION_HEADER = "HTTP_X_CHAT_SESSION"
+
+
+class ChatRateThrottle(SimpleRateThrottle):
+    def get_rate(self):
+        return getattr(settings, "CHAT_THROTTLE_RATES", {}).get(self.scope)
+
+    def get_ident(self, request):
+        return client_ip(request) or "unknown"
+
+
+class SessionOpenIPThrottle(ChatRateThrottle):
+    """Chats opened per client IP: each one lands in every agent's queue."""
+
+    scope = "session_open_ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class MessageIPThrottle(ChatRateThrottle):
+    """Messages sent per client IP, whatever the chat."""
+
+    scope = "message_ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class MessageSessionThrottle(ChatRateThrottle):
+    """Messages sent into one chat, whatever the IP (a flood into one agent's transcript).
+
+    The key is a hash of the chat's session_id: the secret itself never becomes a cache
+    key. A request without a well-formed key is left to the per-IP limit (it gets a 400 or
+    404 anyway).
+    """
+
+    scope = "message_session"
+
+    def get_cache_key(self, request, view):
+        data = request.data
+        raw = data.get("session_id") if isinstance(data, dict) else None
+        raw = raw or request.META.get(SESSION_HEADER)
+        if not isinstance(raw, str):
+            return None
+        try:
+            key = uuid.UUID(raw.strip())
+        except ValueError:
+            return None
+        ident = hashlib.sha256(key.bytes).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": ident}
