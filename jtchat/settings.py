@@ -77,7 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "jtchat.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "jtchat.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -205,6 +207,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "chat.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "JT Chat API",
@@ -227,6 +230,46 @@ CHAT_AGENT_MAX_ACTIVE_CHATS = env_int("CHAT_AGENT_MAX_ACTIVE_CHATS", 5)
 # Optional live-delivery URL when sockets are served by a separate host (see README).
 CHAT_WEBSOCKET_URL = os.environ.get("CHAT_WEBSOCKET_URL", "")
 
+# Client IP (rate limits, user_ip): REMOTE_ADDR, unless this many reverse proxies in front
+# of the app are trusted to append the client's address to X-Forwarded-For (Render: 1).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A DRF throttle rate ("20/min"); "off" (or 0) means no limit."""
+    value = os.environ.get(name, "").strip() or default
+    if value.lower() in {"off", "0", "none"}:
+        return None
+    count, _sep, period = value.partition("/")
+    if not count.isdigit() or not period or period[0] not in "smhd":
+        raise ImproperlyConfigured(f"{name} must look like 20/min (or off), got {value!r}.")
+    return value
+
+
+# Rate limits per client IP and per chat. A person opens one chat per conversation and
+# types well under one message per 3 s; many customers of a mobile carrier can share one
+# IP (CGNAT), hence the per-IP margins. CHAT_THROTTLE_ENABLED=0 turns them all off.
+CHAT_THROTTLE_RATES = (
+    {
+        "session_open_ip": env_rate("CHAT_RATE_SESSIONS_PER_IP", "10/min"),
+        "message_ip": env_rate("CHAT_RATE_MESSAGES_PER_IP", "60/min"),
+        "message_session": env_rate("CHAT_RATE_MESSAGES_PER_SESSION", "20/min"),
+    }
+    if env_bool("CHAT_THROTTLE_ENABLED", True)
+    else {}
+)
+# Admin login: failures allowed per username and IP, and per IP, within the window.
+ADMIN_LOGIN_FAILURES_PER_USER = env_int("ADMIN_LOGIN_FAILURES_PER_USER", 5)
+ADMIN_LOGIN_FAILURES_PER_IP = env_int("ADMIN_LOGIN_FAILURES_PER_IP", 20)
+ADMIN_LOGIN_LOCKOUT_SECONDS = env_int("ADMIN_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+
+# Content-Security-Policy (jtchat/middleware.py): scripts only from this site, never
+# inline. Extra style-src sources, e.g. "'unsafe-inline'", only if a screen needs them.
+CSP_STYLE_SRC_EXTRA = env_list("CSP_STYLE_SRC_EXTRA")
+
+# LGPD: ended chats older than this lose their personal data (anonymize_sessions, daily).
+CHAT_RETENTION_DAYS = env_int("CHAT_RETENTION_DAYS", 180)
+
 # Production hardening (all of it is inert with DEBUG on).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
@@ -241,13 +284,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# One JSON object per line (jtchat/logging.py); jtchat.request logs one line per request
+# (jtchat/middleware.py): never a session key, a query string or message text.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"json": {"()": "jtchat.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        # runserver's access line carries the query string; jtchat.request replaces it.
+        "django.server": {"level": "WARNING"},
+        "jtchat.request": {"level": os.environ.get("REQUEST_LOG_LEVEL", "INFO")},
     },
 }

@@ -1,0 +1,123 @@
+"""Project middleware: a Content-Security-Policy on HTML pages and one log line per request."""
+
+import base64
+import functools
+import hashlib
+import logging
+import re
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import django.contrib.admin
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.functional import SimpleLazyObject, empty
+
+request_logger = logging.getLogger("jtchat.request")
+
+CSP_HEADER = "Content-Security-Policy"
+
+
+def websocket_origins(request) -> list[str]:
+    """Origins the pages may open sockets to: this host (ws/wss) and CHAT_WEBSOCKET_URL's."""
+    origins = []
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        host = ""
+    if host:
+        origins.append(f"{'wss' if request.is_secure() else 'ws'}://{host}")
+    configured = urlsplit(settings.CHAT_WEBSOCKET_URL or "")
+    if configured.netloc:
+        scheme = {"http": "ws", "https": "wss"}.get(configured.scheme, configured.scheme)
+        if scheme in ("ws", "wss"):
+            origin = f"{scheme}://{configured.netloc}"
+            if origin not in origins:
+                origins.append(origin)
+    return origins
+
+
+@functools.cache
+def admin_inline_style_hashes() -> tuple[str, ...]:
+    """CSP hashes of the inline ``<style>`` blocks in Django's own admin templates.
+
+    Django 5.2's admin has no inline scripts and no style attributes, but the change list
+    without actions carries one ``<style>`` block; allowing exactly that block by its hash
+    keeps ``'unsafe-inline'`` out of style-src.
+    """
+    template = Path(django.contrib.admin.__file__).parent / "templates/admin/change_list.html"
+    try:
+        text = template.read_text()
+    except OSError:
+        return ()
+    return tuple(
+        "'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
+        for block in re.findall(r"<style>(.*?)</style>", text, flags=re.DOTALL)
+    )
+
+
+def content_security_policy(request) -> str:
+    """No inline or third-party scripts anywhere; see README, Security, for style-src."""
+    style_src = " ".join(["'self'", *admin_inline_style_hashes(), *settings.CSP_STYLE_SRC_EXTRA])
+    directives = [
+        "default-src 'self'",
+        "script-src 'self'",
+        f"style-src {style_src}",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src " + " ".join(["'self'", *websocket_origins(request)]),
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+    return "; ".join(directives)
+
+
+class ContentSecurityPolicyMiddleware(MiddlewareMixin):
+    """Adds the policy to every HTML answer (chat page, admin, API docs) that has none."""
+
+    def process_response(self, request, response):
+        if CSP_HEADER not in response and response.get("Content-Type", "").startswith("text/html"):
+            response[CSP_HEADER] = content_security_policy(request)
+        return response
+
+
+def _staff_user_id(request) -> int | None:
+    """The signed-in staff user's id, without loading a user that nothing asked for."""
+    user = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    return user.pk if getattr(user, "is_staff", False) else None
+
+
+class RequestLogMiddleware(MiddlewareMixin):
+    """One structured line per request: method, path, status, duration, staff user id.
+
+    The path only: the query string may carry anything a client typed. Session keys travel
+    in bodies and headers, never in paths, and neither is logged.
+    """
+
+    def process_request(self, request):
+        request._log_started = time.perf_counter()
+
+    def process_response(self, request, response):
+        started = getattr(request, "_log_started", None)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+        path = request.path[:300]
+        request_logger.info(
+            "%s %s %s",
+            request.method,
+            path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "user_id": _staff_user_id(request),
+            },
+        )
+        return response
