@@ -30,6 +30,21 @@ def send_event_on_commit(group: str, event: dict) -> None:
     transaction.on_commit(lambda: _publish(group, payload))
 
 
+async def send_ephemeral_event(group: str, event: dict) -> None:
+    """Send a short-lived event (typing) to ``group`` now.
+
+    Nothing is stored for it, so there is no commit to wait for; only consumers call this.
+    A failure is logged and dropped: the next typing frame says the same thing again.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(group, {"type": "chat.event", "event": event})
+    except Exception:
+        logger.warning("ephemeral event to %s not delivered", group, exc_info=True)
+
+
 def _publish(group: str, payload: dict) -> None:
     layer = get_channel_layer()
     if layer is None:

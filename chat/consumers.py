@@ -1,0 +1,402 @@
+"""Live delivery over WebSockets: customers at /ws/chat/, agents at /ws/agents/.
+
+Sending is over REST; the sockets only push what services announced after commit
+(chat/events.py), plus typing, which is ephemeral. The protocol is in the README ("Live
+delivery"): the first frame is ``{"type": "hello", ...}``; the server answers ``ready``,
+then (customers) every message after the client's ``after`` cursor, then live events.
+
+Close codes: 4400 missing or malformed first frame (or none within 10 s), 4403 agent
+socket refused, 4404 unknown chat, 1012 reconnect (the channel layer lost its state; the
+client reconnects and catches up).
+"""
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+import weakref
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from . import selectors, services
+from .events import AGENTS_GROUP, QUEUE_GROUP, send_ephemeral_event, session_group
+from .exceptions import InvalidInput, SessionNotFound
+from .models import ChatSession
+from .serializers import message_payload, public_session_payload
+from .tickets import agent_from_ticket
+
+logger = logging.getLogger(__name__)
+
+Status = ChatSession.Status
+
+CLOSE_BAD_HELLO = 4400
+CLOSE_FORBIDDEN = 4403
+CLOSE_UNKNOWN_SESSION = 4404
+CLOSE_RECONNECT = 1012  # "service restart": reconnect, then catch up
+
+HELLO_TIMEOUT_SECONDS = 10
+# Group membership lives in Redis: it is lost when Redis restarts without persistence and
+# expires after the layer's group_expiry. Sockets re-join this often (and on every ping).
+REJOIN_SECONDS = 30
+TYPING_REPEAT_SECONDS = 3.0
+TYPING_MIN_GAP_SECONDS = 0.5
+CATCH_UP_PAGE_SIZE = 500
+MAX_TRACKED_TYPING_CHATS = 50
+
+
+class TypingThrottle:
+    """Lets a change of state through, and a repeated "still typing" at most every few seconds.
+
+    Typing is never stored; the throttle keeps a chatty client from flooding the layer.
+    """
+
+    def __init__(self):
+        self.typing = False
+        self.started_at = float("-inf")
+
+    def allow(self, typing: bool, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        if not typing:
+            if not self.typing:
+                return False
+            self.typing = False
+            return True
+        gap = TYPING_REPEAT_SECONDS if self.typing else TYPING_MIN_GAP_SECONDS
+        if now - self.started_at < gap:
+            return False
+        self.typing = True
+        self.started_at = now
+        return True
+
+
+class LayerWatch:
+    """Notices, once per process, that Redis lost the channel layer's data.
+
+    A Redis restart without persistence forgets every group; sockets that re-join keep
+    receiving from then on, but events sent in between are gone. A key this process wrote
+    disappearing is the sign: every socket of the process is then asked to reconnect
+    (close 1012), and reconnecting clients catch up from their last message id.
+    """
+
+    def __init__(self, layer):
+        self.key = f"{getattr(layer, 'prefix', 'asgi')}:jtchat:alive:{uuid.uuid4().hex}"
+        self.generation = 0
+        self.checked_at: float | None = None
+        self.checking = False
+
+    async def current_generation(self, layer) -> int:
+        connection = getattr(layer, "connection", None)
+        if connection is None:  # the in-memory layer cannot lose its groups
+            return 0
+        now = time.monotonic()
+        if self.checking or (self.checked_at is not None and now - self.checked_at < REJOIN_SECONDS / 2):
+            return self.generation
+        self.checking = True
+        try:
+            redis = connection(0)
+            if not await redis.expire(self.key, 86400):
+                if self.checked_at is not None:
+                    self.generation += 1
+                    logger.warning("Redis lost the channel layer's groups; sockets reconnect and catch up")
+                await redis.set(self.key, "1", ex=86400)
+            self.checked_at = now
+        finally:
+            self.checking = False
+        return self.generation
+
+
+_layer_watches: "weakref.WeakKeyDictionary[object, LayerWatch]" = weakref.WeakKeyDictionary()
+
+
+def layer_watch(layer) -> LayerWatch:
+    watch = _layer_watches.get(layer)
+    if watch is None:
+        watch = _layer_watches[layer] = LayerWatch(layer)
+    return watch
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """What both sockets share: the first-frame handshake, group upkeep, ping and typing."""
+
+    hello_timeout = HELLO_TIMEOUT_SECONDS
+    rejoin_seconds = REJOIN_SECONDS
+
+    async def connect(self):
+        self.greeted = False
+        self.joined: set[str] = set()
+        self.layer_generation: int | None = None
+        self.background: list[asyncio.Task] = []
+        await self.accept()
+        self.background.append(asyncio.ensure_future(self._close_without_hello()))
+
+    async def dispatch(self, message):
+        """Dispatch without Channels' per-message ``aclose_old_connections()``.
+
+        That call hops to the sync thread for every event, and an agents' event reaches
+        every agent socket; here every database access already goes through
+        ``database_sync_to_async``, which closes stale connections itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if not isinstance(content, dict):
+            if not self.greeted:
+                await self.close(CLOSE_BAD_HELLO)
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type")
+        if not self.greeted:
+            if kind != "hello":
+                await self.close(CLOSE_BAD_HELLO)
+                return
+            self.greeted = True
+            await self.hello(content)
+            return
+        if kind == "ping":
+            await self.refresh_groups()
+            await self.send_json({"type": "pong"})
+        elif kind == "typing":
+            await self.typing(content)
+
+    async def disconnect(self, code):
+        for task in self.background:
+            task.cancel()
+        for group in list(self.joined):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the group entry expires by itself
+                logger.debug("group_discard failed", exc_info=True)
+        self.joined.clear()
+
+    async def hello(self, content: dict) -> None:
+        raise NotImplementedError
+
+    async def typing(self, content: dict) -> None:
+        raise NotImplementedError
+
+    # --- groups ------------------------------------------------------------------------
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined.add(group)
+
+    async def leave(self, group: str) -> None:
+        if group in self.joined:
+            self.joined.discard(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def start_live(self) -> None:
+        """After ``ready``: remember the layer's generation and keep the groups joined."""
+        self.layer_generation = await layer_watch(self.channel_layer).current_generation(self.channel_layer)
+        self.background.append(asyncio.ensure_future(self._keep_groups()))
+
+    async def refresh_groups(self) -> None:
+        """Re-add this socket to its groups; ask the client to reconnect if Redis lost them."""
+        if self.layer_generation is None:
+            return
+        try:
+            generation = await layer_watch(self.channel_layer).current_generation(self.channel_layer)
+            if generation != self.layer_generation:
+                await self.close(CLOSE_RECONNECT)
+                return
+            for group in list(self.joined):
+                await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            logger.warning("channel layer unreachable; retrying in %ss", self.rejoin_seconds, exc_info=True)
+
+    async def _keep_groups(self) -> None:
+        while True:
+            await asyncio.sleep(self.rejoin_seconds)
+            await self.refresh_groups()
+
+    async def _close_without_hello(self) -> None:
+        await asyncio.sleep(self.hello_timeout)
+        if not self.greeted:
+            await self.close(CLOSE_BAD_HELLO)
+
+
+def _is_cursor(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
+
+def _customer_snapshot(session_pk: int, after: int) -> tuple[dict, dict, list[dict]]:
+    """The chat's public state, its queue status and every message after the cursor."""
+    session = selectors.session_for_staff(session_pk)
+    queue = selectors.queue_status(session)
+    messages: list[dict] = []
+    cursor = after
+    while True:
+        page = [
+            message_payload(m)
+            for m in selectors.messages_after(session=session, after=cursor, limit=CATCH_UP_PAGE_SIZE)
+        ]
+        messages.extend(page)
+        if len(page) < CATCH_UP_PAGE_SIZE:
+            break
+        cursor = page[-1]["id"]
+    return public_session_payload(session), queue, messages
+
+
+def _customer_queue_status(session_pk: int) -> dict:
+    return selectors.queue_status(selectors.session_for_staff(session_pk))
+
+
+class CustomerConsumer(LiveConsumer):
+    """A customer's socket: their own chat's events, and their place in the queue."""
+
+    session_pk: int | None = None
+    status: str | None = None
+    caught_up_ids: set[int] | frozenset[int] = frozenset()
+
+    async def hello(self, content: dict) -> None:
+        after = content.get("after", 0)
+        if not _is_cursor(after):
+            await self.close(CLOSE_BAD_HELLO)
+            return
+        try:
+            session = await database_sync_to_async(selectors.customer_session)(content.get("session_id"))
+        except InvalidInput:
+            await self.close(CLOSE_BAD_HELLO)
+            return
+        except SessionNotFound:
+            await self.close(CLOSE_UNKNOWN_SESSION)
+            return
+        self.session_pk = session.pk
+        # Join before reading: whatever commits from now on arrives live, whatever
+        # committed before is in the snapshot; a message in both is sent once.
+        await self.join(session_group(session.pk))
+        if session.status == Status.WAITING:
+            await self.join(QUEUE_GROUP)
+        public, queue, messages = await database_sync_to_async(_customer_snapshot)(session.pk, after)
+        self.status = public["status"]
+        if self.status != Status.WAITING:
+            await self.leave(QUEUE_GROUP)
+        self.caught_up_ids = {message["id"] for message in messages}
+        await self.send_json({"type": "ready", "session": public, "queue": queue})
+        for message in messages:
+            await self.send_json({"type": "message", "message": message})
+        await self.start_live()
+
+    async def chat_event(self, message: dict) -> None:
+        event = message["event"]
+        kind = event.get("type")
+        if kind == "message":
+            payload = event["message"]
+            if payload.get("is_internal") or payload["id"] in self.caught_up_ids:
+                return
+            await self.send_json({"type": "message", "message": payload})
+        elif kind == "session":
+            self.status = event["session"].get("status", self.status)
+            if self.status != Status.WAITING:
+                await self.leave(QUEUE_GROUP)
+            await self.send_json({"type": "session", "session": event["session"]})
+        elif kind == "queue":
+            await self._send_queue(event)
+        elif kind == "typing" and event.get("author") == "agent":
+            await self.send_json(
+                {"type": "typing", "author": "agent", "name": event.get("name"), "typing": event["typing"]}
+            )
+
+    async def _send_queue(self, event: dict) -> None:
+        """Turn the queue snapshot into this customer's own position; never forward the ids."""
+        if self.status != Status.WAITING:
+            return
+        waiting = event.get("waiting") or []
+        try:
+            position = waiting.index(self.session_pk) + 1
+        except ValueError:
+            position = 0
+        if position == 0 and len(waiting) >= selectors.QUEUE_SNAPSHOT_LIMIT:
+            queue = await database_sync_to_async(_customer_queue_status)(self.session_pk)
+        else:
+            agents = event.get("agents_available", 0)
+            per_chat = event.get("wait_per_chat_seconds", selectors.DEFAULT_WAIT_PER_CHAT_SECONDS)
+            queue = {
+                "position": position,
+                "estimated_wait_seconds": selectors.estimate_wait_seconds(position, agents, per_chat),
+                "agents_available": agents,
+                "waiting_chats": len(waiting),
+            }
+        await self.send_json({"type": "queue", **queue})
+
+    async def typing(self, content: dict) -> None:
+        typing = content.get("typing")
+        if self.session_pk is None or not isinstance(typing, bool) or self.status == Status.ENDED:
+            return
+        if not hasattr(self, "typing_throttle"):
+            self.typing_throttle = TypingThrottle()
+        if self.typing_throttle.allow(typing):
+            await send_ephemeral_event(
+                AGENTS_GROUP,
+                {"type": "typing", "session_id": self.session_pk, "author": "customer", "typing": typing},
+            )
+
+
+def _agent_may_type_in(agent, session_pk: int) -> bool:
+    try:
+        session = selectors.session_for_staff(session_pk)
+    except SessionNotFound:
+        return False
+    return session.status != Status.ENDED and session.assigned_agent_id in (None, agent.pk)
+
+
+class AgentConsumer(LiveConsumer):
+    """An agent's socket: new chats, status changes, every message, and customer typing."""
+
+    agent = None
+    agent_can_reply = False
+
+    async def hello(self, content: dict) -> None:
+        ticket = content.get("ticket")
+        if ticket is not None:
+            agent = await database_sync_to_async(agent_from_ticket)(ticket)
+        else:
+            user = self.scope.get("user")
+            signed_in = bool(user and user.is_authenticated and user.is_active and user.is_staff)
+            agent = user if signed_in else None
+        if agent is None:
+            await self.close(CLOSE_FORBIDDEN)
+            return
+        self.agent = agent
+        self.agent_can_reply = await database_sync_to_async(services.can_reply)(agent)
+        self.typing_throttles: dict[int, TypingThrottle] = {}
+        await self.join(AGENTS_GROUP)
+        await self.send_json({"type": "ready"})
+        await self.start_live()
+
+    async def chat_event(self, message: dict) -> None:
+        if message["event"].get("type") in ("message", "session", "typing"):
+            await self.send_json(message["event"])
+
+    async def typing(self, content: dict) -> None:
+        session_pk = content.get("session_id")
+        typing = content.get("typing")
+        valid = _is_cursor(session_pk) and session_pk > 0 and isinstance(typing, bool)
+        if not (valid and self.agent_can_reply):
+            return
+        throttle = self.typing_throttles.get(session_pk)
+        if throttle is None:
+            if len(self.typing_throttles) >= MAX_TRACKED_TYPING_CHATS:
+                self.typing_throttles.clear()
+            throttle = self.typing_throttles[session_pk] = TypingThrottle()
+        if not throttle.allow(typing):
+            return
+        if typing and not await database_sync_to_async(_agent_may_type_in)(self.agent, session_pk):
+            throttle.typing = False
+            return
+        await send_ephemeral_event(
+            session_group(session_pk),
+            {"type": "typing", "author": "agent", "name": self.agent.public_name, "typing": typing},
+        )

@@ -1,0 +1,49 @@
+"""Start-up checks shared by gunicorn.conf.py and jtchat/asgi.py (no Django imports here).
+
+The in-memory channel layer lives inside one process: with two or more processes, an
+event published by one never reaches a socket held by another, and chats silently stop
+being live. So more than one process without REDIS_URL is refused at start-up.
+"""
+
+import os
+import sys
+
+MANY_PROCESSES_WITHOUT_REDIS = (
+    "{what} would run {count} processes but REDIS_URL is not set. Live events only cross "
+    "processes through Redis (the in-memory channel layer lives inside one process), so "
+    "set REDIS_URL, or run a single process ({how})."
+)
+
+
+class ServingConfigError(SystemExit):
+    """Raised to stop a server at start-up with a message instead of a traceback."""
+
+
+def refuse_many_processes_without_redis(count: int, what: str, how: str) -> None:
+    if count > 1 and not os.environ.get("REDIS_URL"):
+        raise ServingConfigError(MANY_PROCESSES_WITHOUT_REDIS.format(what=what, count=count, how=how))
+
+
+def uvicorn_worker_count(argv: list[str] | None = None, environ=None) -> int:
+    """How many worker processes the running uvicorn command starts (1 when not uvicorn).
+
+    uvicorn starts its workers with multiprocessing's spawn, which gives each worker the
+    parent's ``sys.argv``, so the ``--workers`` option can be read here in every worker.
+    """
+    argv = sys.argv if argv is None else argv
+    environ = os.environ if environ is None else environ
+    if not argv or "uvicorn" not in argv[0]:  # .../bin/uvicorn or .../uvicorn/__main__.py
+        return 1
+    for index, arg in enumerate(argv):
+        if arg == "--workers" and index + 1 < len(argv):
+            return _as_count(argv[index + 1])
+        if arg.startswith("--workers="):
+            return _as_count(arg.partition("=")[2])
+    return _as_count(environ.get("WEB_CONCURRENCY") or "1")
+
+
+def _as_count(value: str) -> int:
+    try:
+        return max(int(value), 1)
+    except ValueError:
+        return 1
