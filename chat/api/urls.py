@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from .views import CustomerChatViewSet, StaffSessionViewSet
+from .views import AgentTicketView, CustomerChatViewSet, StaffSessionViewSet
 
 router = DefaultRouter()
 router.register("sessions", StaffSessionViewSet, basename="staff-session")
@@ -15,5 +15,6 @@ urlpatterns = [
     path("end", customer({"post": "end"}), name="chat-end"),
     path("messages", customer({"get": "messages"}), name="chat-messages"),
     path("queue", customer({"get": "queue"}), name="chat-queue"),
+    path("agent-ticket", AgentTicketView.as_view(), name="chat-agent-ticket"),
     path("", include(router.urls)),
 ]

@@ -3,16 +3,19 @@
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from chat import selectors, services
 from chat.exceptions import InvalidInput, NotPermitted
 from chat.models import ChatMessage, ChatSession
 from chat.permissions import CanReply, IsStaff
+from chat.tickets import TICKET_MAX_AGE_SECONDS, issue_agent_ticket
 
 from . import serializers as s
 from .network import client_ip
@@ -269,3 +272,31 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             session=self._session(), ended_by=ChatSession.EndedBy.AGENT, agent=request.user
         )
         return Response(s.AgentSessionSerializer(session).data)
+
+
+class AgentTicketView(APIView):
+    """A short-lived ticket for the agent socket, for when sockets are served from another host.
+
+    The browser does not send the admin's session cookie to the socket host, so the admin
+    page asks here (same origin, session login) and sends the ticket in the first frame:
+    ``{"type": "hello", "ticket": "..."}``.
+    """
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "AgentTicket",
+                {"ticket": drf_serializers.CharField(), "expires_in": drf_serializers.IntegerField()},
+            ),
+            **errors(403),
+        },
+        summary="Ticket for the agent WebSocket",
+    )
+    def get(self, request):
+        response = Response(
+            {"ticket": issue_agent_ticket(request.user), "expires_in": TICKET_MAX_AGE_SECONDS}
+        )
+        response["Cache-Control"] = "no-store"
+        return response
