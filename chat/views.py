@@ -6,17 +6,77 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
 
 from .models import Issue
+from .services import MAX_COMMENT_LENGTH
 
 logger = logging.getLogger(__name__)
 
 
+# Every string the page's script shows, translated here and handed over in a json_script
+# block (the page runs no inline script). Placeholders are %(name)s, filled in by chat.js.
+UI_STRINGS = {
+    "you": _("You"),
+    "agent": _("Agent"),
+    "system": _("J&T Express"),
+    "sending": _("Sending…"),
+    "sent": _("Sent"),
+    "retrying": _("No connection. Trying again…"),
+    "send_failed": _("Not sent: %(reason)s"),
+    "send_failed_ended": _("Not sent: this chat has already ended."),
+    "greeting": _("Hello! Thanks for contacting J&T Express."),
+    "greeting_named": _("Hello, %(name)s! Thanks for contacting J&T Express."),
+    "queue_position": _("You are number %(position)s in line."),
+    "queue_next": _("You are next in line."),
+    "wait_under_minute": _("Estimated wait: less than a minute."),
+    "wait_minutes_one": _("Estimated wait: about 1 minute."),
+    "wait_minutes_other": _("Estimated wait: about %(minutes)s minutes."),
+    "no_agents": _(
+        "Our agents are all offline right now. Leave your message and we will answer as soon "
+        "as someone is back."
+    ),
+    "waiting_hint": _("You can already describe what you need while you wait."),
+    "agent_helping": _("%(agent)s is helping you."),
+    "chat_ended": _("This chat has ended."),
+    "confirm_end": _("End this chat? You will not be able to send more messages in it."),
+    "agent_typing": _("%(agent)s is typing…"),
+    "someone_typing": _("The agent is typing…"),
+    "status_waiting": _("Waiting for an agent"),
+    "status_active": _("In a chat with %(agent)s"),
+    "status_ended": _("Chat ended"),
+    "connection_reconnecting": _("Reconnecting…"),
+    "connection_offline": _("No connection. Reconnecting…"),
+    "network_error": _("Could not reach J&T Express. Check your connection and try again."),
+    "too_many_requests": _("Too many attempts. Please wait a moment and try again."),
+    "generic_error": _("Something went wrong. Please try again."),
+    "session_lost": _("This chat is no longer available. You can start a new one."),
+    "rating_required": _("Choose from 1 to 5 stars."),
+    "transcript_title": _("J&T Express — customer service chat"),
+    "transcript_started": _("Started: %(date)s"),
+    "transcript_ended": _("Ended: %(date)s"),
+    "transcript_agent": _("Agent: %(agent)s"),
+    "transcript_tracking": _("Tracking code: %(code)s"),
+    "transcript_filename": _("jt-express-chat"),
+    "new_messages_title": _("(%(count)s) New message — J&T Express"),
+    "characters_left": _("%(count)s characters left"),
+}
+
+
+def html_language_tag(language: str) -> str:
+    """Django's ``pt-br`` as the BCP 47 tag browsers and screen readers expect: ``pt-BR``."""
+    base, _sep, region = language.partition("-")
+    return f"{base}-{region.upper()}" if region else base
+
+
 @method_decorator(ensure_csrf_cookie, name="dispatch")
 class ChatPageView(TemplateView):
+    """The customer chat page. Everything dynamic is done by static/chat/chat.js."""
+
     template_name = "chat/index.html"
 
     def get_context_data(self, **kwargs):
@@ -24,6 +84,9 @@ class ChatPageView(TemplateView):
         context["topics"] = Issue.choices
         context["websocket_url"] = settings.CHAT_WEBSOCKET_URL
         context["max_length"] = settings.CHAT_MAX_MESSAGE_LENGTH
+        context["comment_max_length"] = MAX_COMMENT_LENGTH
+        context["language_tag"] = html_language_tag(get_language() or settings.LANGUAGE_CODE)
+        context["ui_strings"] = {key: str(text) for key, text in UI_STRINGS.items()}
         return context
 
 
