@@ -218,6 +218,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IssueEnum": "chat.models.Issue",
+        "ParticipantEnum": "chat.models.ChatMessage.Author",  # also ended_by
+        "SessionStatusEnum": "chat.models.ChatSession.Status",
+        "SenderEnum": ["agent", "customer", "user"],
+    },
 }
 
 # Chat behaviour.
