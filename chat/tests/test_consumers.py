@@ -1,0 +1,470 @@
+"""The live sockets, driven through the real ASGI application with WebsocketCommunicator."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from chat import consumers, services, tickets
+from chat.models import ChatMessage
+from jtchat.asgi import application
+
+pytestmark = pytest.mark.django_db
+
+WAIT = 2  # seconds to wait for a frame that must arrive
+
+
+@pytest.fixture(autouse=True)
+def _consumers_share_the_test_transaction(monkeypatch):
+    """Run the consumers' database calls inside this test's transaction.
+
+    They already run on this thread (async_to_sync from a sync test); Channels also closes
+    "old" connections around each call, which would end the test's transaction.
+    """
+    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Call a service from an async test as if its transaction committed (events go out)."""
+
+    def call(service, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return service(**kwargs)
+
+    return database_sync_to_async(call)
+
+
+def run(scenario):
+    async_to_sync(scenario)()
+
+
+async def customer_socket(session, after=0):
+    socket = WebsocketCommunicator(application, "/ws/chat/")
+    connected, _ = await socket.connect()
+    assert connected
+    await socket.send_json_to({"type": "hello", "session_id": str(session.session_id), "after": after})
+    ready = await socket.receive_json_from(WAIT)
+    assert ready["type"] == "ready"
+    return socket, ready
+
+
+def session_cookie(client, user) -> bytes:
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def agent_socket(cookie=b"", ticket=None, origin=b"http://testserver"):
+    headers = [(b"origin", origin)]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    socket = WebsocketCommunicator(application, "/ws/agents/", headers=headers)
+    connected, _ = await socket.connect()
+    assert connected
+    hello = {"type": "hello"} if ticket is None else {"type": "hello", "ticket": ticket}
+    await socket.send_json_to(hello)
+    return socket
+
+
+async def next_of_type(socket, kind: str) -> dict:
+    """The next frame of one type, skipping others (agents also get inbox updates)."""
+    while True:
+        frame = await socket.receive_json_from(WAIT)
+        if frame["type"] == kind:
+            return frame
+
+
+async def close_code(socket) -> int:
+    output = await socket.receive_output(WAIT)
+    assert output["type"] == "websocket.close", output
+    return output["code"]
+
+
+@pytest.fixture
+def chat():
+    return services.session_open(customer_name="Carla")
+
+
+@pytest.fixture
+def other_chat():
+    return services.session_open(customer_name="Diego")
+
+
+# --- customer socket: first frame -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "first_frame",
+    [
+        '{"type": "ping"}',
+        "not json",
+        "[1, 2]",
+        '{"type": "hello"}',
+        '{"type": "hello", "session_id": "not-a-uuid"}',
+        '{"type": "hello", "session_id": "SESSION", "after": "5"}',
+        '{"type": "hello", "session_id": "SESSION", "after": -1}',
+        '{"type": "hello", "session_id": "SESSION", "after": true}',
+    ],
+)
+def test_customer_socket_refuses_a_malformed_first_frame_with_4400(chat, first_frame):
+    async def scenario():
+        socket = WebsocketCommunicator(application, "/ws/chat/")
+        assert (await socket.connect())[0]
+        await socket.send_to(text_data=first_frame.replace("SESSION", str(chat.session_id)))
+        assert await close_code(socket) == 4400
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_customer_socket_closes_with_4400_when_no_first_frame_comes(monkeypatch):
+    monkeypatch.setattr(consumers.LiveConsumer, "hello_timeout", 0.1)
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, "/ws/chat/")
+        assert (await socket.connect())[0]
+        assert await close_code(socket) == 4400
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_customer_socket_closes_with_4404_for_an_unknown_chat(chat):
+    async def scenario():
+        socket = WebsocketCommunicator(application, "/ws/chat/")
+        assert (await socket.connect())[0]
+        await socket.send_json_to({"type": "hello", "session_id": "0f0e6a44-6f55-4a3b-9d6b-1c1f0e1a2b3c"})
+        assert await close_code(socket) == 4404
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_ready_carries_the_public_chat_and_the_customers_place_in_the_queue(chat, other_chat):
+    async def scenario():
+        socket, ready = await customer_socket(other_chat)
+        assert ready["session"]["status"] == "waiting"
+        assert ready["session"]["customer_name"] == "Diego"
+        assert "session_id" not in ready["session"]
+        assert ready["queue"]["position"] == 2
+        assert ready["queue"]["waiting_chats"] == 2
+        assert ready["queue"]["estimated_wait_seconds"] > 0
+        await socket.send_json_to({"type": "ping"})
+        assert await socket.receive_json_from(WAIT) == {"type": "pong"}
+        await socket.disconnect()
+
+    run(scenario)
+
+
+# --- customer socket: catch-up and live events ------------------------------------------
+
+
+def test_catch_up_sends_every_message_after_the_cursor_but_no_internal_note(chat, agent):
+    first = services.message_post(session=chat, author="customer", content="Onde está meu pacote?").message
+    services.message_post(session=chat, author="agent", agent=agent, content="nota interna", is_internal=True)
+    services.message_post(session=chat, author="agent", agent=agent, content="Vou verificar.")
+    services.message_post(session=chat, author="customer", content="Obrigada")
+
+    async def scenario():
+        socket, ready = await customer_socket(chat, after=first.pk)
+        contents = []
+        for _ in range(3):  # the system "joined" line, the reply and the customer's thanks
+            frame = await socket.receive_json_from(WAIT)
+            assert frame["type"] == "message"
+            contents.append(frame["message"]["content"])
+        assert contents[1:] == ["Vou verificar.", "Obrigada"]
+        assert "nota interna" not in contents
+        assert ready["session"]["status"] == "active"
+        assert await socket.receive_nothing(0.2)
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_messages_arrive_live_once_and_internal_notes_never_reach_the_customer(
+    chat, agent, client, committed
+):
+    async def scenario():
+        socket, _ = await customer_socket(chat)
+        staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
+        assert (await staff.receive_json_from(WAIT))["type"] == "ready"
+
+        await committed(services.message_post, session=chat, author="customer", content="Olá")
+        frame = await socket.receive_json_from(WAIT)
+        assert frame == {"type": "message", "message": frame["message"]}
+        assert frame["message"]["content"] == "Olá"
+        seen_by_agent = await staff.receive_json_from(WAIT)
+        assert seen_by_agent["type"] == "message"
+        assert seen_by_agent["session_id"] == chat.pk
+
+        await committed(
+            services.message_post,
+            session=chat,
+            author="agent",
+            agent=agent,
+            content="só equipe",
+            is_internal=True,
+        )
+        note = await next_of_type(staff, "message")
+        assert note["message"]["content"] == "só equipe"
+        assert note["message"]["is_internal"] is True
+        assert await socket.receive_nothing(0.2)
+
+        await socket.disconnect()
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_nothing_crosses_to_another_chat(chat, other_chat, agent, committed):
+    async def scenario():
+        mine, _ = await customer_socket(chat)
+        theirs, _ = await customer_socket(other_chat)
+        await committed(services.message_post, session=chat, author="customer", content="privado")
+        await committed(services.session_claim, session=chat, agent=agent)
+        assert (await mine.receive_json_from(WAIT))["message"]["content"] == "privado"
+        frames = [await theirs.receive_json_from(WAIT)]
+        while not await theirs.receive_nothing(0.2):
+            frames.append(await theirs.receive_json_from(WAIT))
+        # The other customer only learns that the queue moved: they are now first.
+        assert [frame["type"] for frame in frames] == ["queue"]
+        assert frames[0]["position"] == 1
+        await mine.disconnect()
+        await theirs.disconnect()
+
+    run(scenario)
+
+
+def test_claim_and_end_reach_the_customer_as_session_events(chat, agent, committed):
+    async def scenario():
+        socket, _ = await customer_socket(chat)
+        await committed(services.session_claim, session=chat, agent=agent)
+        joined = await socket.receive_json_from(WAIT)
+        assert joined["type"] == "message" and joined["message"]["author"] == "system"
+        claimed = await socket.receive_json_from(WAIT)
+        assert claimed["type"] == "session"
+        assert claimed["session"]["status"] == "active"
+        assert claimed["session"]["agent_name"] == "Ana"
+        assert "session_id" not in claimed["session"]
+        assert await socket.receive_nothing(0.2)  # no longer waiting: no queue event
+
+        await committed(services.session_end, session=chat, ended_by="agent", agent=agent)
+        assert (await socket.receive_json_from(WAIT))["type"] == "message"
+        ended = await socket.receive_json_from(WAIT)
+        assert ended["session"]["status"] == "ended"
+        assert ended["session"]["ended_by"] == "agent"
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_queue_events_become_each_customers_own_position_without_the_id_list(
+    chat, other_chat, agent, committed
+):
+    third = services.session_open(customer_name="Eva")
+
+    async def scenario():
+        second, ready = await customer_socket(other_chat)
+        last, _ = await customer_socket(third)
+        assert ready["queue"]["position"] == 2
+        await committed(services.session_claim, session=chat, agent=agent)
+        moved = await second.receive_json_from(WAIT)
+        assert moved["type"] == "queue"
+        assert set(moved) == {
+            "type",
+            "position",
+            "estimated_wait_seconds",
+            "agents_available",
+            "waiting_chats",
+        }
+        assert moved["position"] == 1
+        assert moved["waiting_chats"] == 2
+        assert (await last.receive_json_from(WAIT))["position"] == 2
+        await second.disconnect()
+        await last.disconnect()
+
+    run(scenario)
+
+
+# --- typing ---------------------------------------------------------------------------
+
+
+def test_customer_typing_reaches_agents_once_per_burst(chat, agent, client):
+    async def scenario():
+        socket, _ = await customer_socket(chat)
+        staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
+        assert (await staff.receive_json_from(WAIT))["type"] == "ready"
+
+        for _ in range(5):
+            await socket.send_json_to({"type": "typing", "typing": True})
+        assert await staff.receive_json_from(WAIT) == {
+            "type": "typing",
+            "session_id": chat.pk,
+            "author": "customer",
+            "typing": True,
+        }
+        assert await staff.receive_nothing(0.2)
+        await socket.send_json_to({"type": "typing", "typing": False})
+        assert (await staff.receive_json_from(WAIT))["typing"] is False
+        assert await ChatMessage.objects.acount() == 0  # typing is never stored
+        await socket.disconnect()
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_agent_typing_reaches_only_that_customer(chat, other_chat, agent, client):
+    async def scenario():
+        mine, _ = await customer_socket(chat)
+        theirs, _ = await customer_socket(other_chat)
+        staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
+        assert (await staff.receive_json_from(WAIT))["type"] == "ready"
+        await staff.send_json_to({"type": "typing", "session_id": chat.pk, "typing": True})
+        assert await mine.receive_json_from(WAIT) == {
+            "type": "typing",
+            "author": "agent",
+            "name": "Ana",
+            "typing": True,
+        }
+        assert await theirs.receive_nothing(0.2)
+        await mine.disconnect()
+        await theirs.disconnect()
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_agent_typing_is_ignored_for_a_chat_held_by_someone_else_or_from_a_manager(
+    chat, agent, other_agent, manager, client
+):
+    services.session_claim(session=chat, agent=other_agent)
+
+    async def scenario():
+        socket, _ = await customer_socket(chat)
+        assert (await socket.receive_json_from(WAIT))["message"]["author"] == "system"  # caught up
+        for user in (agent, manager):
+            staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, user))
+            assert (await staff.receive_json_from(WAIT))["type"] == "ready"
+            await staff.send_json_to({"type": "typing", "session_id": chat.pk, "typing": True})
+            assert await socket.receive_nothing(0.2)
+            await staff.disconnect()
+        await socket.disconnect()
+
+    run(scenario)
+
+
+# --- agent socket -----------------------------------------------------------------------
+
+
+def test_agent_socket_carries_new_chats_and_their_messages(agent, client, committed):
+    async def scenario():
+        staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
+        assert await staff.receive_json_from(WAIT) == {"type": "ready"}
+        opened = await committed(services.session_open, customer_name="Fábio")
+        new = await staff.receive_json_from(WAIT)
+        assert new["type"] == "session" and new["new"] is True
+        assert new["session"]["id"] == opened.pk
+        assert "session_id" not in new["session"]  # the customer's secret stays theirs
+        await committed(services.message_post, session=opened, author="customer", content="Oi")
+        message = await staff.receive_json_from(WAIT)
+        assert message["type"] == "message" and message["session_id"] == opened.pk
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_agent_socket_refuses_anonymous_and_non_staff_with_4403(client, django_user_model):
+    customer_user = django_user_model.objects.create_user(username="cliente", password="pass-1234-word")
+
+    async def scenario():
+        for cookie in (b"", await database_sync_to_async(session_cookie)(client, customer_user)):
+            staff = await agent_socket(cookie=cookie)
+            assert await close_code(staff) == 4403
+            await staff.disconnect()
+
+    run(scenario)
+
+
+def test_agent_socket_refuses_a_foreign_origin(agent, client):
+    async def scenario():
+        cookie = await database_sync_to_async(session_cookie)(client, agent)
+        socket = WebsocketCommunicator(
+            application, "/ws/agents/", headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)]
+        )
+        connected, _ = await socket.connect()
+        assert not connected
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_agent_socket_accepts_the_origin_of_the_configured_web_host(agent, client, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://jtchat-web.example"]
+
+    async def scenario():
+        cookie = await database_sync_to_async(session_cookie)(client, agent)
+        staff = await agent_socket(cookie=cookie, origin=b"https://jtchat-web.example")
+        assert await staff.receive_json_from(WAIT) == {"type": "ready"}
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_agent_ticket_opens_the_agent_socket_without_a_cookie(agent, client):
+    client.force_login(agent)
+    answer = client.get("/api/chat/agent-ticket")
+    assert answer.status_code == 200
+    assert answer["Cache-Control"] == "no-store"
+    ticket = answer.json()["ticket"]
+
+    async def scenario():
+        staff = await agent_socket(ticket=ticket)
+        assert await staff.receive_json_from(WAIT) == {"type": "ready"}
+        await staff.disconnect()
+        for bad in ("forged", ticket[:-2] + "xx", 42):
+            refused = await agent_socket(ticket=bad)
+            assert await close_code(refused) == 4403
+            await refused.disconnect()
+
+    run(scenario)
+
+
+def test_agent_ticket_expires_and_is_only_for_staff(agent, client, django_user_model, monkeypatch):
+    assert client.get("/api/chat/agent-ticket").status_code == 403
+    ticket = tickets.issue_agent_ticket(agent)
+    monkeypatch.setattr(tickets, "TICKET_MAX_AGE_SECONDS", -1)
+    assert tickets.agent_from_ticket(ticket) is None
+    monkeypatch.undo()
+    agent.is_staff = False
+    agent.save()
+    assert tickets.agent_from_ticket(ticket) is None
+
+
+def test_agent_groups_are_joined_again_on_ping(agent, client, committed):
+    """A socket that lost its group (as after a Redis restart) receives again after a ping."""
+
+    async def scenario():
+        staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
+        assert await staff.receive_json_from(WAIT) == {"type": "ready"}
+        get_channel_layer().groups.pop("agents", None)  # the layer forgets the group
+        await committed(services.session_open)
+        assert await staff.receive_nothing(0.2)
+        await staff.send_json_to({"type": "ping"})
+        assert await staff.receive_json_from(WAIT) == {"type": "pong"}
+        await committed(services.session_open)
+        assert (await staff.receive_json_from(WAIT))["type"] == "session"
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_typing_throttle_lets_changes_through_and_repeats_slowly():
+    throttle = consumers.TypingThrottle()
+    assert throttle.allow(True, now=100.0)
+    assert not throttle.allow(True, now=101.0)
+    assert throttle.allow(True, now=100.0 + consumers.TYPING_REPEAT_SECONDS)
+    assert throttle.allow(False, now=103.1)
+    assert not throttle.allow(False, now=103.2)
+    assert not throttle.allow(True, now=103.3)  # on/off flapping is slowed down
+    assert throttle.allow(True, now=103.6)
