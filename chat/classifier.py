@@ -1,134 +1,163 @@
 """Keyword classifier for the customer's problem (pt-BR), accent- and case-insensitive.
 
 The topic the customer picked is a strong hint: it wins unless it is "outro" or missing.
-Otherwise the category with the most keyword hits in the customer's first messages wins;
-ties go to the earlier category in ``KEYWORDS`` (the more specific ones come first).
+Otherwise each category scores the weights of its patterns found in the customer's text
+(each pattern once): STRONG for words that name the problem ("quebrado", "cobraram",
+"rastreio"), WEAK for words that often come along with other problems ("entrega",
+"pagamento"). The highest score wins; ties go to the earlier category in ``RULES`` (the
+more specific problems come first: a damaged parcel the customer wants refunded is damage).
+No pattern found: "outro".
+
+Patterns are regular expressions over the normalised text (lower case, no accents, single
+spaces) and match from the start of a word, so "atras" finds "atrasado" and "atraso";
+a trailing ``\\b`` makes a whole word ("sac" must not find "sacola", nor "cep" "recepcao").
 """
 
 import re
 import unicodedata
+from functools import cache
 
 from .models import Issue
 
-KEYWORDS: dict[str, tuple[str, ...]] = {
+STRONG = 2
+WEAK = 1
+
+RULES: dict[str, tuple[tuple[str, int], ...]] = {
     Issue.DAMAGE: (
-        "avaria",
-        "avariad",
-        "danificad",
-        "quebrad",
-        "amassad",
-        "violad",
-        "rasgad",
-        "extravi",
-        "perdid",
-        "sumiu",
-        "sumiram",
-        "roubad",
-        "furtad",
-        "nao chegou nunca",
-        "caixa aberta",
-        "molhad",
-    ),
-    Issue.RETURN: (
-        "devolu",
-        "devolv",
-        "estorno",
-        "reembolso",
-        "retorno ao remetente",
-        "voltou para",
-        "trocar",
-        "troca",
+        (r"avaria", STRONG),
+        (r"danificad", STRONG),
+        (r"quebra(d|r)", STRONG),
+        (r"amassad", STRONG),
+        (r"violad", STRONG),
+        (r"rasgad", STRONG),
+        (r"molhad", STRONG),
+        (r"estragad", STRONG),
+        (r"extravi", STRONG),
+        (r"perdid", STRONG),
+        (r"perderam", STRONG),
+        (r"sumi(u|ram|da|do)\b", STRONG),
+        (r"roubad", STRONG),
+        (r"furtad", STRONG),
+        (r"caixa (aberta|vazia)", STRONG),
+        (r"veio (faltando|errado|outro produto)", STRONG),
+        (r"(nunca chegou|nao chegou nunca)", STRONG),
     ),
     Issue.BILLING: (
-        "cobranc",
-        "cobrad",
-        "cobrar",
-        "taxa",
-        "pagamento",
-        "paguei",
-        "pagar",
-        "boleto",
-        "fatura",
-        "nota fiscal",
-        "imposto",
-        "valor do frete",
-        "cartao",
-        "pix",
+        (r"cobr(a|o|e)", STRONG),
+        (r"taxa", STRONG),
+        (r"boleto", STRONG),
+        (r"fatura", STRONG),
+        (r"imposto", STRONG),
+        (r"importacao", WEAK),
+        (r"tributa", STRONG),
+        (r"nota fiscal", STRONG),
+        (r"(duas|2) vezes|2x\b", WEAK),
+        (r"indevid", WEAK),
+        (r"pagamento", WEAK),
+        (r"paguei", WEAK),
+        (r"pagar", WEAK),
+        (r"cartao", WEAK),
+        (r"pix\b", WEAK),
+        (r"valor do frete|frete", WEAK),
+    ),
+    Issue.RETURN: (
+        (r"devolu", STRONG),
+        (r"devolv", STRONG),
+        (r"estorn", STRONG),
+        (r"reembols", STRONG),
+        (r"dinheiro de volta", STRONG),
+        (r"(retorno|voltou) (ao|para o) remetente", STRONG),
+        (r"troca", STRONG),
+        (r"arrependi", STRONG),
+        (r"cancelar o pedido", WEAK),
     ),
     Issue.ADDRESS: (
-        "endereco",
-        "cep",
-        "mudar o destino",
-        "alterar o destino",
-        "destinatario errado",
-        "numero da casa",
-        "complemento",
-        "bairro",
-        "rua errada",
-        "mudei de casa",
+        (r"endereco", STRONG),
+        (r"cep\b", STRONG),
+        (r"(mudar|alterar|trocar) o destino", STRONG),
+        (r"destinatario errado", STRONG),
+        (r"numero da casa", STRONG),
+        (r"complemento", STRONG),
+        (r"rua errada", STRONG),
+        (r"mudei de (casa|endereco)", STRONG),
+        (r"bairro", WEAK),
     ),
     Issue.DELAY: (
-        "atras",
-        "demora",
-        "demorando",
-        "prazo",
-        "nao chegou",
-        "ainda nao recebi",
-        "nao recebi",
-        "entrega",
-        "entregue",
-        "entregar",
-        "entregador",
-        "motoboy",
-        "ausente",
-        "tentativa",
+        (r"atras", STRONG),
+        (r"demor", STRONG),
+        (r"prazo", STRONG),
+        (r"(nao|n|ainda nao) (chegou|recebi|veio)", STRONG),
+        (r"(nao|n) (passou|apareceu|veio entregar)", STRONG),
+        (r"ausente", STRONG),
+        (r"tentativa de entrega", STRONG),
+        (r"entreg", WEAK),
+        (r"motoboy", WEAK),
+        (r"carteiro", WEAK),
+        (r"esperando", WEAK),
     ),
     Issue.TRACKING: (
-        "rastre",
-        "rastrei",
-        "codigo de rastreio",
-        "onde esta",
-        "cade",
-        "status do pedido",
-        "status da encomenda",
-        "localizar",
-        "acompanhar",
-        "objeto postado",
-        "parado em",
-        "centro de distribuicao",
-        "em transito",
+        (r"rastre", STRONG),
+        (r"cade\b", STRONG),
+        (r"kd\b", STRONG),
+        (r"onde (esta|ta|anda|se encontra)", STRONG),
+        (r"status (do|da) (pedido|encomenda|entrega|objeto)", STRONG),
+        (r"quando (vai chegar|chega)", STRONG),
+        (r"localizar", STRONG),
+        (r"acompanhar", STRONG),
+        (r"codigo", WEAK),
+        (r"parad(o|a) (em|no|na)", WEAK),
+        (r"centro de distribuicao", WEAK),
+        (r"em transito", WEAK),
     ),
     Issue.SERVICE: (
-        "atendimento",
-        "atendente",
-        "reclamac",
-        "reclamar",
-        "ninguem responde",
-        "sac",
-        "ouvidoria",
-        "grosso",
-        "mal atendido",
-        "falar com",
-        "humano",
-        "gerente",
+        (r"atendimento", STRONG),
+        (r"atendente", STRONG),
+        (r"reclama", STRONG),
+        (r"ninguem (responde|atende)", STRONG),
+        (r"sac\b", STRONG),
+        (r"ouvidoria", STRONG),
+        (r"grosso", STRONG),
+        (r"mal atendid", STRONG),
+        (r"humano", STRONG),
+        (r"falar com (alguem|um|uma|o|a)", WEAK),
+        (r"gerente", WEAK),
+        (r"procon", STRONG),
+        (r"descaso", STRONG),
     ),
 }
 
 
+@cache
+def _compiled() -> tuple[tuple[str, tuple[tuple[re.Pattern, int], ...]], ...]:
+    return tuple(
+        (issue, tuple((re.compile(r"\b(?:" + pattern + ")"), weight) for pattern, weight in rules))
+        for issue, rules in RULES.items()
+    )
+
+
 def normalize(text: str) -> str:
-    """Lower-case, strip accents and collapse spaces: 'Não CHEGOU' -> 'nao chegou'."""
+    """Lower-case, strip accents and collapse spaces: 'Não  CHEGOU' -> 'nao chegou'."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return re.sub(r"\s+", " ", stripped).strip()
 
 
+def scores(text: str) -> dict[str, int]:
+    """Each category's score for a text (categories with no match are left out)."""
+    normalized = normalize(text)
+    result = {}
+    for issue, rules in _compiled():
+        score = sum(weight for pattern, weight in rules if pattern.search(normalized))
+        if score:
+            result[str(issue)] = score
+    return result
+
+
 def classify(text: str, topic: str = "") -> str:
     if topic and topic in Issue.values and topic != Issue.OTHER:
         return topic
-    normalized = normalize(text)
-    best, best_hits = Issue.OTHER, 0
-    for issue, words in KEYWORDS.items():
-        hits = sum(1 for word in words if word in normalized)
-        if hits > best_hits:
-            best, best_hits = issue, hits
-    return str(best)
+    best, best_score = str(Issue.OTHER), 0
+    for issue, score in scores(text or "").items():  # in RULES order: the first best wins ties
+        if score > best_score:
+            best, best_score = issue, score
+    return best
