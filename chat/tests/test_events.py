@@ -1,0 +1,117 @@
+"""Live events: announced only after commit, from services, in JSON-safe shapes."""
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.db import transaction
+
+from chat import events, services
+from chat.exceptions import SessionEnded
+from chat.models import ChatMessage
+from chat.serializers import PublicSessionSerializer
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_SESSION_FIELDS = set(PublicSessionSerializer.Meta.fields) - {"session_id"}
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """Every (group, event) handed to the channel layer."""
+    sent = []
+    monkeypatch.setattr(events, "_publish", lambda group, payload: sent.append((group, payload)))
+    return sent
+
+
+def test_a_committed_write_is_announced(published, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        chat = services.session_open(customer_name="Carla")
+        services.message_post(session=chat, author="customer", content="Olá")
+    groups = [group for group, _ in published]
+    assert events.session_group(chat.pk) in groups
+    assert events.AGENTS_GROUP in groups
+    assert events.QUEUE_GROUP in groups
+
+
+def test_a_rolled_back_write_announces_nothing(published, django_capture_on_commit_callbacks):
+    chat = services.session_open()
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.message_post(session=chat, author="customer", content="nunca guardada")
+            raise RuntimeError("the surrounding work failed")
+    assert published == []
+    assert not ChatMessage.objects.exists()
+
+
+def test_a_refused_write_announces_nothing(published, django_capture_on_commit_callbacks, agent):
+    chat = services.session_open()
+    services.session_end(session=chat, ended_by="customer")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(SessionEnded):
+        services.message_post(session=chat, author="agent", agent=agent, content="tarde demais")
+    assert published == []
+
+
+def test_every_event_services_make_round_trips_through_json(
+    published, django_capture_on_commit_callbacks, agent, other_agent
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        chat = services.session_open(customer_name="Carla", customer_email="carla@example.com")
+        services.message_post(session=chat, author="customer", content="Meu pacote atrasou")
+        services.session_claim(session=chat, agent=agent)
+        services.message_post(session=chat, author="agent", agent=agent, content="nota", is_internal=True)
+        services.message_post(session=chat, author="agent", agent=agent, content="Vou ver")
+        services.session_transfer(session=chat, agent=agent, to_agent=other_agent)
+        services.session_end(session=chat, ended_by="customer", rating=5, comment="Ótimo")
+
+    kinds = {(group.split(".")[0], event["type"]) for group, event in published}
+    assert kinds == {
+        ("agents", "session"),
+        ("agents", "message"),
+        ("queue", "queue"),
+        ("session", "message"),
+        ("session", "session"),
+    }
+    for group, event in published:
+        assert json.loads(json.dumps(event)) == event
+        if group == events.session_group(chat.pk):
+            if event["type"] == "session":
+                assert set(event["session"]) <= PUBLIC_SESSION_FIELDS  # no e-mail, no key
+            else:
+                assert event["message"]["is_internal"] is False
+        if group == events.QUEUE_GROUP:
+            assert set(event) == {"type", "waiting", "agents_available", "wait_per_chat_seconds"}
+
+
+def test_a_payload_that_is_not_json_fails_where_it_is_made():
+    with pytest.raises(TypeError):
+        events.send_event_on_commit(events.AGENTS_GROUP, {"type": "session", "when": object()})
+
+
+def test_a_channel_layer_failure_does_not_fail_the_write(
+    monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    class BrokenLayer:
+        async def group_send(self, group, message):
+            raise ConnectionError("layer down")
+
+    monkeypatch.setattr(events, "get_channel_layer", lambda: BrokenLayer())
+    chat = services.session_open()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.message_post(session=chat, author="customer", content="guardada mesmo assim")
+    assert ChatMessage.objects.filter(pk=result.message.pk).exists()
+    assert "not delivered" in caplog.text
+
+
+def test_ephemeral_events_are_sent_at_once(monkeypatch):
+    sent = []
+
+    class RecordingLayer:
+        async def group_send(self, group, message):
+            sent.append((group, message))
+
+    monkeypatch.setattr(events, "get_channel_layer", lambda: RecordingLayer())
+    typing = {"type": "typing", "session_id": 7, "author": "customer", "typing": True}
+    async_to_sync(events.send_ephemeral_event)(events.AGENTS_GROUP, typing)
+    assert sent == [(events.AGENTS_GROUP, {"type": "chat.event", "event": typing})]
+    assert json.loads(json.dumps(typing)) == typing
