@@ -3,13 +3,13 @@
 import base64
 import functools
 import hashlib
+import importlib.util
 import logging
 import re
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import django.contrib.admin
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.utils.deprecation import MiddlewareMixin
@@ -39,28 +39,40 @@ def websocket_origins(request) -> list[str]:
     return origins
 
 
-@functools.cache
-def admin_inline_style_hashes() -> tuple[str, ...]:
-    """CSP hashes of the inline ``<style>`` blocks in Django's own admin templates.
+# Library templates with a fixed inline <style> block (no template variables inside it).
+TEMPLATES_WITH_INLINE_STYLE = (
+    ("django.contrib.admin", "templates/admin/change_list.html"),
+    ("drf_spectacular", "templates/drf_spectacular/swagger_ui.html"),
+)
 
-    Django 5.2's admin has no inline scripts and no style attributes, but the change list
-    without actions carries one ``<style>`` block; allowing exactly that block by its hash
-    keeps ``'unsafe-inline'`` out of style-src.
+
+@functools.cache
+def library_inline_style_hashes() -> tuple[str, ...]:
+    """CSP hashes of the fixed inline ``<style>`` blocks in the libraries' templates.
+
+    Django 5.2's admin has no inline scripts and no style attributes, but its change list
+    without actions carries one ``<style>`` block, and so does the Swagger UI page; allowing
+    exactly those blocks by their hashes keeps ``'unsafe-inline'`` out of style-src.
     """
-    template = Path(django.contrib.admin.__file__).parent / "templates/admin/change_list.html"
-    try:
-        text = template.read_text()
-    except OSError:
-        return ()
-    return tuple(
-        "'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
-        for block in re.findall(r"<style>(.*?)</style>", text, flags=re.DOTALL)
-    )
+    hashes = []
+    for package, relative in TEMPLATES_WITH_INLINE_STYLE:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        template = Path(next(iter(spec.submodule_search_locations))) / relative
+        try:
+            text = template.read_text()
+        except OSError:
+            continue
+        for block in re.findall(r"<style>(.*?)</style>", text, flags=re.DOTALL):
+            digest = base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()
+            hashes.append(f"'sha256-{digest}'")
+    return tuple(hashes)
 
 
 def content_security_policy(request) -> str:
     """No inline or third-party scripts anywhere; see README, Security, for style-src."""
-    style_src = " ".join(["'self'", *admin_inline_style_hashes(), *settings.CSP_STYLE_SRC_EXTRA])
+    style_src = " ".join(["'self'", *library_inline_style_hashes(), *settings.CSP_STYLE_SRC_EXTRA])
     directives = [
         "default-src 'self'",
         "script-src 'self'",
