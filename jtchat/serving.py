@@ -15,13 +15,19 @@ MANY_PROCESSES_WITHOUT_REDIS = (
 )
 
 
+# uvicorn's supervisor stops, instead of restarting the worker again and again, when a
+# worker exits with this code ("failed before it started serving").
+STARTUP_FAILURE_EXIT_CODE = 3
+
+
 class ServingConfigError(SystemExit):
-    """Raised to stop a server at start-up with a message instead of a traceback."""
+    """Stops a server at start-up after printing why, instead of a traceback."""
 
 
 def refuse_many_processes_without_redis(count: int, what: str, how: str) -> None:
     if count > 1 and not os.environ.get("REDIS_URL"):
-        raise ServingConfigError(MANY_PROCESSES_WITHOUT_REDIS.format(what=what, count=count, how=how))
+        sys.stderr.write(MANY_PROCESSES_WITHOUT_REDIS.format(what=what, count=count, how=how) + "\n")
+        raise ServingConfigError(STARTUP_FAILURE_EXIT_CODE)
 
 
 def uvicorn_worker_count(argv: list[str] | None = None, environ=None) -> int:

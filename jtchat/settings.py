@@ -159,7 +159,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            # Sockets re-join their groups every 30 s (chat/consumers.py), so a member that
+            # vanished without leaving (a killed process) is dropped after 5 minutes.
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30, "group_expiry": 300},
         }
     }
     CACHES = {
@@ -234,7 +236,10 @@ CHAT_SLA_FIRST_RESPONSE_SECONDS = env_int("CHAT_SLA_FIRST_RESPONSE_SECONDS", 120
 CHAT_AUTO_ASSIGN = env_bool("CHAT_AUTO_ASSIGN", False)
 CHAT_AGENT_MAX_ACTIVE_CHATS = env_int("CHAT_AGENT_MAX_ACTIVE_CHATS", 5)
 # Optional live-delivery URL when sockets are served by a separate host (see README).
-CHAT_WEBSOCKET_URL = os.environ.get("CHAT_WEBSOCKET_URL", "")
+# A bare host (as a Render blueprint can pass it) means wss://<host>.
+CHAT_WEBSOCKET_URL = os.environ.get("CHAT_WEBSOCKET_URL", "").strip().rstrip("/")
+if CHAT_WEBSOCKET_URL and "://" not in CHAT_WEBSOCKET_URL:
+    CHAT_WEBSOCKET_URL = f"wss://{CHAT_WEBSOCKET_URL}"
 
 # Client IP (rate limits, user_ip): REMOTE_ADDR, unless this many reverse proxies in front
 # of the app are trusted to append the client's address to X-Forwarded-For (Render: 1).
