@@ -3,11 +3,13 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.admin_site import ThrottledAdminLoginForm
 from chat.views import ChatPageView, health
 
 admin.site.site_header = _("JT Chat — service desk")
 admin.site.site_title = _("JT Chat")
 admin.site.index_title = _("Service desk")
+admin.site.login_form = ThrottledAdminLoginForm  # limits password guessing
 
 urlpatterns = [
     path("", ChatPageView.as_view(), name="chat-page"),
