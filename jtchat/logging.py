@@ -2,6 +2,7 @@
 
 import json
 import logging
+import logging.config
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is logged.
@@ -30,3 +31,9 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(config: dict) -> None:
+    """``LOGGING_CONFIG``: dictConfig, plus Python warnings as log records (JSON lines too)."""
+    logging.config.dictConfig(config)
+    logging.captureWarnings(True)

@@ -297,6 +297,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # One JSON object per line (jtchat/logging.py); jtchat.request logs one line per request
 # (jtchat/middleware.py): never a session key, a query string or message text.
+LOGGING_CONFIG = "jtchat.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
