@@ -13,13 +13,17 @@ client reconnects and catches up).
 import asyncio
 import json
 import logging
+import random
 import time
 import uuid
 import weakref
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 
 from . import selectors, services
 from .events import AGENTS_GROUP, QUEUE_GROUP, send_ephemeral_event, session_group
@@ -118,11 +122,64 @@ def layer_watch(layer) -> LayerWatch:
     return watch
 
 
+class SharedEncoding:
+    """One JSON text per event per process.
+
+    A group event reaches every socket of the process as the same dict (channels-redis hands
+    one deserialised message to all local members), and an agents' event goes to every agent
+    socket: encode it once, not once per socket. Entries hold the event itself, so an id is
+    never mistaken for a later object's.
+    """
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self.entries: dict[int, tuple[dict, str]] = {}
+
+    def text(self, event: dict) -> str:
+        entry = self.entries.get(id(event))
+        if entry is not None and entry[0] is event:
+            return entry[1]
+        text = json.dumps(event)
+        if len(self.entries) >= self.size:
+            self.entries.pop(next(iter(self.entries)))
+        self.entries[id(event)] = (event, text)
+        return text
+
+
+shared_encoding = SharedEncoding()
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     """What both sockets share: the first-frame handshake, group upkeep, ping and typing."""
 
     hello_timeout = HELLO_TIMEOUT_SECONDS
     rejoin_seconds = REJOIN_SECONDS
+
+    async def __call__(self, scope, receive, send):
+        """AsyncConsumer.__call__, with a channel-layer receive that survives a Redis hiccup.
+
+        Channels lets an error from the layer's receive end the consumer, so one Redis
+        timeout under load would drop every socket of the process at once. Here the receive
+        is retried with back-off; Redis losing its data is handled by ``refresh_groups``.
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = send
+        try:
+            await await_many_dispatch([receive, self._receive_from_layer], self.dispatch)
+        except StopConsumer:
+            pass
+
+    async def _receive_from_layer(self) -> dict:
+        delay = 0.1
+        while True:
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except Exception:
+                logger.warning("channel layer receive failed; retrying in %.1fs", delay, exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def connect(self):
         self.greeted = False
@@ -218,7 +275,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def _keep_groups(self) -> None:
         while True:
-            await asyncio.sleep(self.rejoin_seconds)
+            # Jitter, so that sockets opened together do not all re-join at the same moment.
+            await asyncio.sleep(self.rejoin_seconds * random.uniform(0.8, 1.2))
             await self.refresh_groups()
 
     async def _close_without_hello(self) -> None:
@@ -377,8 +435,9 @@ class AgentConsumer(LiveConsumer):
         await self.start_live()
 
     async def chat_event(self, message: dict) -> None:
-        if message["event"].get("type") in ("message", "session", "typing"):
-            await self.send_json(message["event"])
+        event = message["event"]
+        if event.get("type") in ("message", "session", "typing"):
+            await self.send(text_data=shared_encoding.text(event))
 
     async def typing(self, content: dict) -> None:
         session_pk = content.get("session_id")

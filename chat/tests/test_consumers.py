@@ -468,3 +468,38 @@ def test_typing_throttle_lets_changes_through_and_repeats_slowly():
     assert not throttle.allow(False, now=103.2)
     assert not throttle.allow(True, now=103.3)  # on/off flapping is slowed down
     assert throttle.allow(True, now=103.6)
+
+
+def test_a_failing_channel_layer_receive_is_retried_instead_of_dropping_the_socket(
+    chat, committed, monkeypatch
+):
+    layer = get_channel_layer()
+    receive = layer.receive
+    failures = []
+
+    async def flaky_receive(channel):
+        if not failures:
+            failures.append(channel)
+            raise ConnectionError("Timeout reading from 127.0.0.1:6379")
+        return await receive(channel)
+
+    monkeypatch.setattr(layer, "receive", flaky_receive)
+
+    async def scenario():
+        socket, _ = await customer_socket(chat)
+        await committed(services.message_post, session=chat, author="customer", content="ainda aqui")
+        assert (await socket.receive_json_from(WAIT))["message"]["content"] == "ainda aqui"
+        assert failures
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_an_event_is_encoded_once_for_every_socket_that_receives_it():
+    encoding = consumers.SharedEncoding(size=2)
+    event = {"type": "session", "session": {"id": 1}}
+    assert encoding.text(event) is encoding.text(event)
+    assert (
+        encoding.text({"type": "session", "session": {"id": 2}})
+        == '{"type": "session", "session": {"id": 2}}'
+    )
