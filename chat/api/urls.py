@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from .analytics import AnalyticsView
 from .views import AgentTicketView, CustomerChatViewSet, StaffSessionViewSet
 
 router = DefaultRouter()
@@ -16,5 +17,6 @@ urlpatterns = [
     path("messages", customer({"get": "messages"}), name="chat-messages"),
     path("queue", customer({"get": "queue"}), name="chat-queue"),
     path("agent-ticket", AgentTicketView.as_view(), name="chat-agent-ticket"),
+    path("analytics/", AnalyticsView.as_view(), name="chat-analytics"),
     path("", include(router.urls)),
 ]
