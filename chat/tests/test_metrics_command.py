@@ -113,3 +113,28 @@ def test_from_the_shell_a_bad_date_exits_non_zero():
     )
     assert result.returncode != 0
     assert "not a real date" in result.stderr
+
+
+def test_render_runs_the_command_every_day():
+    """The blueprint's cron job calls this command with arguments it accepts."""
+    import shlex
+
+    import yaml
+
+    blueprint = yaml.safe_load((settings.BASE_DIR / "render.yaml").read_text())
+    jobs = [
+        s
+        for s in blueprint["services"]
+        if s["type"] == "cron" and "compute_daily_metrics" in s["startCommand"]
+    ]
+    assert len(jobs) == 1
+    job = jobs[0]
+    minute, hour, day_of_month, month, day_of_week = job["schedule"].split()
+    assert (day_of_month, month, day_of_week) == ("*", "*", "*")
+    env = {item["key"] for item in job["envVars"]}
+    assert {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS"} <= env
+
+    python, manage, command, *args = shlex.split(job["startCommand"])
+    assert (manage, command) == ("manage.py", "compute_daily_metrics")
+    run(*args)
+    assert ChatAnalytics.objects.filter(date=timezone.localdate() - timedelta(days=1)).exists()
