@@ -193,9 +193,47 @@ def test_chat_with_polling_fallback_reload_transcript_and_rating(live_server, op
     assert open_page.problems == []
 
 
-def test_chat_ended_by_the_agent_asks_for_a_rating(live_server, open_page, agent):
+def test_throttled_send_is_retried_refused_send_is_explained_agent_end_asks_rating(
+    live_server, open_page, agent
+):
     page = open_page(live_server.url)
     session = start_chat(page, name="")
+    answers = iter(
+        [
+            {
+                "status": 429,
+                "headers": {"Retry-After": "1"},
+                "json": {"error": "Slow down", "code": "throttled"},
+            },
+            None,  # the retry goes through
+            {
+                "status": 400,
+                "json": {"error": "Invalid", "code": "invalid", "fields": {"content": ["Conteúdo recusado"]}},
+            },
+        ]
+    )
+
+    def answer(route):
+        canned = next(answers, None)
+        if canned is None:
+            route.continue_()
+        else:
+            route.fulfill(**canned)
+
+    page.route("**/api/chat/message", answer)
+    send(page, "Tem alguém aí?")
+    expect(bubbles(page, "customer", "Tem alguém aí?")).to_have_attribute(
+        "data-state", "sent", timeout=WAIT_MS
+    )
+    assert ChatMessage.objects.filter(session=session, content="Tem alguém aí?").count() == 1
+
+    send(page, "Mensagem recusada")
+    refused = bubbles(page, "customer", "Mensagem recusada")
+    expect(refused).to_have_attribute("data-state", "failed")
+    expect(refused.get_by_role("alert")).to_contain_text("Conteúdo recusado")
+    assert not ChatMessage.objects.filter(session=session, content="Mensagem recusada").exists()
+    page.unroute("**/api/chat/message")
+
     services.session_end(session=session, ended_by=ChatSession.EndedBy.AGENT, agent=agent)
     expect(page.locator("#rating-view")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#composer")).to_be_hidden()

@@ -374,20 +374,23 @@
       return;
     }
     item.dataset.state = entry.state;
-    var label = "";
-    if (entry.state === "sending") {
-      label = S.sending;
-    } else if (entry.state === "retrying") {
-      label = S.retrying;
-    } else if (entry.state === "sent") {
-      label = S.sent;
+    var status = entry.statusElement;
+    status.className = "msg__state msg__state--" + entry.state;
+    status.textContent = "";
+    if (entry.state === "sent") {
+      var check = document.createElement("span");
+      check.setAttribute("aria-hidden", "true");
+      check.textContent = "✓";
+      var label = document.createElement("span");
+      label.className = "visually-hidden";
+      label.textContent = S.sent;
+      status.appendChild(check);
+      status.appendChild(label);
     } else if (entry.state === "failed") {
-      label = entry.error;
-    }
-    entry.statusElement.textContent = label;
-    entry.statusElement.className = "msg__state" + (entry.state === "failed" ? " msg__state--failed" : "");
-    if (entry.state === "failed") {
-      entry.statusElement.setAttribute("role", "alert");
+      status.textContent = entry.error;
+      status.setAttribute("role", "alert");
+    } else {
+      status.textContent = entry.state === "retrying" ? S.retrying : S.sending;
     }
   }
 
