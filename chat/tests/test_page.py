@@ -1,6 +1,7 @@
 """The customer chat page as the server renders it (the script is covered by the browser tests)."""
 
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -160,3 +161,11 @@ def test_customer_text_is_never_put_in_the_page_as_html(settings):
     assert "innerHTML" not in script
     assert "insertAdjacentHTML" not in script
     assert "document.write" not in script
+
+
+def test_every_string_the_script_uses_is_handed_over(settings):
+    script = (settings.BASE_DIR / "static/chat/chat.js").read_text()
+    used = set(re.findall(r"\bS\.(\w+)", script))
+    assert used, "the script reads its strings as S.<key>"
+    assert used <= set(UI_STRINGS), f"missing from UI_STRINGS: {sorted(used - set(UI_STRINGS))}"
+    assert set(UI_STRINGS) <= used, f"unused in chat.js: {sorted(set(UI_STRINGS) - used)}"
