@@ -141,8 +141,12 @@ def test_chat_with_polling_fallback_reload_transcript_and_rating(live_server, op
     assert str(stored.client_id) == answers_lost[0]
     page.unroute("**/api/chat/message")
 
-    services.message_post(session=session, author="agent", agent=agent, content="Oi Maria, vou verificar.")
+    reply = "Oi Maria, vou verificar. <img src=x onerror=window.pwned=1>"
+    services.message_post(session=session, author="agent", agent=agent, content=reply)
     expect(bubbles(page, "agent", "Oi Maria, vou verificar.")).to_have_count(1, timeout=WAIT_MS)
+    expect(bubbles(page, "agent").locator(".msg__text")).to_have_text(reply)
+    assert page.locator("#message-log img").count() == 0
+    assert page.evaluate("window.pwned") is None
     expect(bubbles(page, "agent").locator(".msg__author")).to_have_text("Ana")
     expect(page.locator("#greeting")).to_contain_text("Ana")
     expect(page.locator("#chat-status")).to_contain_text("Ana")
@@ -154,7 +158,7 @@ def test_chat_with_polling_fallback_reload_transcript_and_rating(live_server, op
     assert download.suggested_filename.endswith(".txt")
     transcript = Path(download.path()).read_text(encoding="utf-8-sig")
     assert "Maria: Meu pacote JT123 atrasou <b>urgente</b>" in transcript
-    assert "Ana: Oi Maria, vou verificar." in transcript
+    assert f"Ana: {reply}" in transcript
     assert re.search(r"\[\d{2}/\d{2}/\d{4},? \d{2}:\d{2}\]", transcript), transcript
 
     page.reload()
