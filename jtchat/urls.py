@@ -11,6 +11,9 @@ admin.site.site_title = _("JT Chat")
 admin.site.index_title = _("Service desk")
 admin.site.login_form = ThrottledAdminLoginForm  # limits password guessing
 
+handler404 = "chat.api.errors.not_found"
+handler500 = "chat.api.errors.server_error"
+
 urlpatterns = [
     path("", ChatPageView.as_view(), name="chat-page"),
     path("healthz", health, name="health"),

@@ -1,8 +1,9 @@
 """One exception handler: every error answer is ``{"error", "code"[, "fields"]}``."""
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -60,3 +61,18 @@ def exception_handler(exc, context):
         body = error_body(exc.detail, codes if isinstance(codes, str) else exc.default_code)
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def not_found(request, exception=None):
+    """``handler404``: JSON under /api/ (URLs no route matches), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(_("Not found."), "not_found"), status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: JSON under /api/, so API clients always get the error shape."""
+    if request.path.startswith("/api/"):
+        body = error_body(_("Internal error. Please try again."), "server_error")
+        return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return defaults.server_error(request)
