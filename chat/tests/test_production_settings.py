@@ -118,3 +118,22 @@ def test_production_defaults(tmp_path):
 def test_redis_url_shares_the_rate_limit_counters(tmp_path):
     result = run(["-c", PRINT_SETTINGS], production_env(tmp_path, REDIS_URL="redis://127.0.0.1:6379/5"))
     assert json.loads(result.stdout)["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_render_runs_the_anonymizer_daily_and_trusts_its_proxy():
+    from pathlib import Path
+
+    import yaml
+
+    blueprint = yaml.safe_load((Path(BASE_DIR) / "render.yaml").read_text())
+    services = {service["name"]: service for service in blueprint["services"]}
+
+    def env(service):
+        return {item["key"]: item for item in service["envVars"]}
+
+    cron = services["jtchat-anonymize-sessions"]
+    assert cron["type"] == "cron" and cron["startCommand"] == "python manage.py anonymize_sessions"
+    minute, hour, day, month, weekday = cron["schedule"].split()
+    assert (day, month, weekday) == ("*", "*", "*")
+    assert {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"} <= set(env(cron))
+    assert env(services["jtchat-web"])["TRUSTED_PROXY_COUNT"]["value"] == "1"
