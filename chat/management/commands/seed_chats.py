@@ -434,6 +434,7 @@ CLOSING_TEXT = {
 # --- writers -------------------------------------------------------------------------
 
 MESSAGE_COLUMNS = ["id", "session_id", "author", "agent_id", "content", "created_at", "response_seconds"]
+COPY_CHUNK = 5000
 MESSAGE_FIELD_NAMES = ["id", "session", "author", "agent", "content", "created_at", "response_seconds"]
 COPY_NULL = "\\N"
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -528,30 +529,49 @@ class PostgresCopyWriter(Writer):
 
     def write_rows(self, session_rows: list, message_rows: list) -> None:
         session_fields = [ChatSession._meta.pk, *self.session_fields]
-        message_fields = [
-            ChatMessage._meta.get_field(name) for name in MESSAGE_FIELD_NAMES
-        ] + self.message_extra
+        message_fields = [ChatMessage._meta.get_field(name) for name in MESSAGE_FIELD_NAMES]
+        message_fields += self.message_extra
+        session_converters = [copy_text_converter(f) for f in session_fields]
         with connection.cursor() as cursor:
             raw = cursor.cursor
-            for model, fields, rows in (
-                (ChatSession, session_fields, session_rows),
-                (ChatMessage, message_fields, message_rows),
-            ):
-                columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-                converters = [copy_text_converter(f) for f in fields]
-                with raw.copy(
-                    f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-                ) as copy:
-                    for start in range(0, len(rows), 5000):
-                        copy.write(
-                            "".join(
-                                "\t".join(
-                                    [convert(value) for convert, value in zip(converters, row, strict=True)]
-                                )
-                                + "\n"
-                                for row in rows[start : start + 5000]
+            with raw.copy(self._copy_statement(ChatSession, session_fields)) as copy:
+                for start in range(0, len(session_rows), COPY_CHUNK):
+                    copy.write(
+                        "".join(
+                            "\t".join(
+                                [
+                                    convert(value)
+                                    for convert, value in zip(session_converters, row, strict=True)
+                                ]
                             )
+                            + "\n"
+                            for row in session_rows[start : start + COPY_CHUNK]
                         )
+                    )
+            with raw.copy(self._copy_statement(ChatMessage, message_fields)) as copy:
+                for start in range(0, len(message_rows), COPY_CHUNK):
+                    copy.write(self._message_lines(message_rows[start : start + COPY_CHUNK]))
+
+    @staticmethod
+    def _copy_statement(model, fields) -> str:
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        return f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+
+    def _message_lines(self, rows) -> str:
+        """Message rows in COPY text format, one f-string per row: the hot path (a million rows)."""
+        null = COPY_NULL
+        tail = "".join(
+            "\t" + copy_text_converter(f)(value)
+            for f, value in zip(self.message_extra, self.message_tail, strict=True)
+        )
+        return "".join(
+            [
+                f"{message_id}\t{session_id}\t{author}\t{null if agent_id is None else agent_id}\t"
+                f"{escape_copy_text(content)}\t{created_at.isoformat()}\t"
+                f"{null if response is None else response}{tail}\n"
+                for message_id, session_id, author, agent_id, content, created_at, response, *_ in rows
+            ]
+        )
 
     def finish(self) -> None:
         with connection.cursor() as cursor:
