@@ -77,6 +77,7 @@ from .models import ChatAnalytics, ChatMessage, ChatSession, Issue
 Status = ChatSession.Status
 Author = ChatMessage.Author
 
+REPLY_CODENAME = "reply_chatsession"
 SECONDS_DIGITS = 3
 SHARE_DIGITS = 4
 RATING_DIGITS = 3
@@ -552,8 +553,11 @@ def live_figures() -> dict:
         .objects.filter(is_active=True, is_staff=True, accepting_chats=True)
         .filter(
             Q(is_superuser=True)
-            | Q(groups__permissions__codename="reply_chatsession")
-            | Q(user_permissions__codename="reply_chatsession")
+            | Q(
+                groups__permissions__codename=REPLY_CODENAME,
+                groups__permissions__content_type__app_label="chat",
+            )
+            | Q(user_permissions__codename=REPLY_CODENAME, user_permissions__content_type__app_label="chat")
         )
         .distinct()
         .count()
