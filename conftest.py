@@ -56,7 +56,11 @@ def redis_layer(settings):
     url = redis_test_url()
     redis.Redis.from_url(url).flushdb()
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [url]}}
+        # The production layer (jtchat/settings.py), so tests and server processes agree.
+        "default": {
+            "BACKEND": "chat.layers.SharedDecodingPubSubChannelLayer",
+            "CONFIG": {"hosts": [url], "prefix": "jtchat" + (url.rsplit("/", 1)[-1] or "0")},
+        }
     }
     channel_layers.backends.clear()
     yield url

@@ -24,6 +24,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
+from django.conf import settings
 
 from . import selectors, services
 from .events import AGENTS_GROUP, QUEUE_GROUP, send_ephemeral_event, session_group
@@ -42,8 +43,8 @@ CLOSE_UNKNOWN_SESSION = 4404
 CLOSE_RECONNECT = 1012  # "service restart": reconnect, then catch up
 
 HELLO_TIMEOUT_SECONDS = 10
-# Group membership lives in Redis: it is lost when Redis restarts without persistence and
-# expires after the layer's group_expiry. Sockets re-join this often (and on every ping).
+# Sockets re-join their groups this often (and on every ping), and check that Redis kept its
+# data (see LayerWatch): group membership must never be lost silently.
 REJOIN_SECONDS = 30
 TYPING_REPEAT_SECONDS = 3.0
 TYPING_MIN_GAP_SECONDS = 0.5
@@ -77,34 +78,45 @@ class TypingThrottle:
 
 
 class LayerWatch:
-    """Notices, once per process, that Redis lost the channel layer's data.
+    """Notices, once per process, that Redis lost its data (a restart without persistence).
 
-    A Redis restart without persistence forgets every group; sockets that re-join keep
-    receiving from then on, but events sent in between are gone. A key this process wrote
+    The pub/sub layer subscribes again by itself when Redis comes back, but what was
+    published in between is gone, and a socket cannot tell. A key this process wrote
     disappearing is the sign: every socket of the process is then asked to reconnect
     (close 1012), and reconnecting clients catch up from their last message id.
     """
 
-    def __init__(self, layer):
-        self.key = f"{getattr(layer, 'prefix', 'asgi')}:jtchat:alive:{uuid.uuid4().hex}"
+    def __init__(self, redis_url: str | None):
+        self.redis_url = redis_url
+        self.key = f"jtchat:alive:{uuid.uuid4().hex}"
         self.generation = 0
         self.checked_at: float | None = None
         self.checking = False
+        self.client = None
+        self.client_loop = None
 
-    async def current_generation(self, layer) -> int:
-        connection = getattr(layer, "connection", None)
-        if connection is None:  # the in-memory layer cannot lose its groups
+    def _redis(self):
+        loop = asyncio.get_running_loop()
+        if self.client is None or self.client_loop is not loop:
+            import redis.asyncio
+
+            self.client = redis.asyncio.Redis.from_url(self.redis_url, socket_timeout=5)
+            self.client_loop = loop
+        return self.client
+
+    async def current_generation(self) -> int:
+        if not self.redis_url:  # the in-memory layer cannot lose anything this way
             return 0
         now = time.monotonic()
         if self.checking or (self.checked_at is not None and now - self.checked_at < REJOIN_SECONDS / 2):
             return self.generation
         self.checking = True
         try:
-            redis = connection(0)
+            redis = self._redis()
             if not await redis.expire(self.key, 86400):
                 if self.checked_at is not None:
                     self.generation += 1
-                    logger.warning("Redis lost the channel layer's groups; sockets reconnect and catch up")
+                    logger.warning("Redis lost its data; sockets reconnect and catch up")
                 await redis.set(self.key, "1", ex=86400)
             self.checked_at = now
         finally:
@@ -112,22 +124,31 @@ class LayerWatch:
         return self.generation
 
 
+def _layer_redis_url(alias: str) -> str | None:
+    config = settings.CHANNEL_LAYERS.get(alias, {})
+    if not config.get("BACKEND", "").startswith(("channels_redis.", "chat.layers.")):
+        return None
+    host = (config.get("CONFIG", {}).get("hosts") or [None])[0]
+    if isinstance(host, dict):
+        host = host.get("address")
+    return host if isinstance(host, str) else None
+
+
 _layer_watches: "weakref.WeakKeyDictionary[object, LayerWatch]" = weakref.WeakKeyDictionary()
 
 
-def layer_watch(layer) -> LayerWatch:
+def layer_watch(layer, alias: str = "default") -> LayerWatch:
     watch = _layer_watches.get(layer)
     if watch is None:
-        watch = _layer_watches[layer] = LayerWatch(layer)
+        watch = _layer_watches[layer] = LayerWatch(_layer_redis_url(alias))
     return watch
 
 
 class SharedEncoding:
     """One JSON text per event per process.
 
-    A group event reaches every socket of the process as the same dict (channels-redis hands
-    one deserialised message to all local members), and an agents' event goes to every agent
-    socket: encode it once, not once per socket. Entries hold the event itself, so an id is
+    An agents' event goes to every agent socket of the process as the same dict (see
+    chat/layers.py): encode it once, not once per socket. Entries hold the event itself, so an id is
     never mistaken for a later object's.
     """
 
@@ -254,17 +275,20 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.joined.discard(group)
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    def _layer_watch(self) -> LayerWatch:
+        return layer_watch(self.channel_layer, self.channel_layer_alias)
+
     async def start_live(self) -> None:
         """After ``ready``: remember the layer's generation and keep the groups joined."""
-        self.layer_generation = await layer_watch(self.channel_layer).current_generation(self.channel_layer)
+        self.layer_generation = await self._layer_watch().current_generation()
         self.background.append(asyncio.ensure_future(self._keep_groups()))
 
     async def refresh_groups(self) -> None:
-        """Re-add this socket to its groups; ask the client to reconnect if Redis lost them."""
+        """Re-add this socket to its groups; ask the client to reconnect if Redis lost data."""
         if self.layer_generation is None:
             return
         try:
-            generation = await layer_watch(self.channel_layer).current_generation(self.channel_layer)
+            generation = await self._layer_watch().current_generation()
             if generation != self.layer_generation:
                 await self.close(CLOSE_RECONNECT)
                 return

@@ -5,6 +5,7 @@ Every setting a deploy may change is listed in the README's settings table.
 
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -158,10 +159,18 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # Sockets re-join their groups every 30 s (chat/consumers.py), so a member that
-            # vanished without leaving (a killed process) is dropped after 5 minutes.
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30, "group_expiry": 300},
+            "BACKEND": "chat.layers.SharedDecodingPubSubChannelLayer",
+            # Pub/sub: one PUBLISH per event, fanned out to local sockets by each process.
+            # The list-based core layer pops one message per round trip and drops what waits
+            # past its expiry or capacity: it fell behind the agents' fan-out (README,
+            # "Performance: live delivery"). Delivery is at most once either way; clients
+            # catch up from their last message id when they reconnect.
+            # Pub/sub channels are shared by all databases of a Redis server: naming them after
+            # the database number keeps apps (and test runs) on different numbers apart.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": "jtchat" + (urlparse(REDIS_URL).path.strip("/") or "0"),
+            },
         }
     }
     CACHES = {

@@ -40,11 +40,6 @@ def chat(redis_layer):
     return services.session_open(customer_name="Carla")
 
 
-def group_key(group: str) -> str:
-    layer = get_channel_layer()
-    return layer._group_key(group)
-
-
 def test_events_published_by_services_reach_both_sockets_through_redis(chat, agent, client, committed):
     async def scenario():
         customer, _ = await customer_socket(chat)
@@ -79,14 +74,16 @@ def test_typing_crosses_redis_both_ways(chat, agent, client):
     run(scenario)
 
 
-def test_a_socket_whose_group_was_forgotten_joins_again_and_receives(
-    chat, redis_layer, committed, monkeypatch
-):
+def test_a_socket_that_lost_its_group_joins_again_and_receives(chat, committed, monkeypatch):
     monkeypatch.setattr(consumers.LiveConsumer, "rejoin_seconds", 0.1)
 
     async def scenario():
         customer, _ = await customer_socket(chat)
-        redis.Redis.from_url(redis_layer).delete(group_key(events.session_group(chat.pk)))
+        layer = get_channel_layer()
+        group = events.session_group(chat.pk)
+        members = {channel for channels in layer.groups.values() for channel in channels}
+        for channel in members:
+            await layer.group_discard(group, channel)  # as if the membership was lost
         await asyncio.sleep(0.4)  # a few re-join rounds
         await committed(services.message_post, session=chat, author="customer", content="ainda ao vivo")
         assert (await customer.receive_json_from(WAIT))["message"]["content"] == "ainda ao vivo"
@@ -109,3 +106,10 @@ def test_sockets_are_asked_to_reconnect_when_redis_lost_its_data(chat, redis_lay
         await customer.disconnect()
 
     run(scenario)
+
+
+def test_the_layer_decodes_one_received_message_once_for_all_local_sockets(redis_layer):
+    layer = get_channel_layer()
+    received = layer.serialize({"type": "chat.event", "event": {"type": "session"}})
+    assert layer.deserialize(received) is layer.deserialize(received)
+    assert layer.deserialize(bytes(received)) == layer.deserialize(received)
