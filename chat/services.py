@@ -469,6 +469,14 @@ def _post_locked(session, author, text, client_id, agent, is_internal) -> PostRe
     return PostResult(message, created=True)
 
 
+# --- agent availability --------------------------------------------------------------
+
+
+def agent_availability_changed() -> None:
+    """Tell waiting customers that the number of available agents changed (after commit)."""
+    _announce_queue()
+
+
 # --- LGPD: personal data retention ------------------------------------------------------
 
 

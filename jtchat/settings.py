@@ -124,6 +124,11 @@ if os.environ.get("DATABASE_URL"):
             conn_health_checks=not ASGI_PROCESS,
         )
     }
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # No JIT: it compiles every plan costed above jit_above_cost, and PostgreSQL costs an
+        # EXISTS under OR (the inbox search) by its per-row variant, so a 50 ms query spent
+        # about a second compiling (bench/inbox_bench.py). Short queries never gain from it.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
     if ASGI_PROCESS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
