@@ -123,7 +123,7 @@ def test_every_admin_screen_has_no_inline_code(admin_client, admin_user):
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_admin_and_docs_work_in_chromium_with_no_policy_violation(admin_user, live_server, request):
     paths = admin_paths(admin_user.pk)
     # Started after the database work: Playwright's event loop makes the ORM refuse to run.
