@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-.PHONY: run test lint bench bench-http clean
+.PHONY: run test lint bench bench-http bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ lint: $(VENV)/.installed-test
 # on PostgreSQL (jt_bench_http) and Redis, with wrk: README, "Performance: HTTP".
 bench-http: $(VENV)/.installed-test
 	$(BIN)/python bench/http_bench.py $(BENCH_ARGS)
+
+# Live delivery under load (gunicorn + uvicorn, PostgreSQL jt_d, Redis db 4) and the memory
+# of 2,000 idle sockets on one uvicorn worker: README, "Performance: live delivery".
+bench-live: $(VENV)/.installed-test
+	$(BIN)/python bench/live_bench.py $(BENCH_ARGS)
+	$(BIN)/python bench/idle_sockets.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
