@@ -343,9 +343,18 @@ def session_mark_read(*, session: ChatSession, agent, up_to_message_id: int) -> 
     """Record that the assigned agent has seen the transcript up to a message id."""
     if session.assigned_agent_id != getattr(agent, "pk", None):
         return
-    ChatSession.objects.filter(pk=session.pk, agent_read_message_id__lt=up_to_message_id).update(
-        agent_read_message_id=up_to_message_id
+    # Never past the chat's last message: a mark ahead of it would hide the next ones.
+    last_seen = (
+        ChatMessage.objects.filter(session_id=session.pk, id__lte=up_to_message_id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
     )
+    if last_seen is None:
+        return
+    ChatSession.objects.filter(
+        pk=session.pk, assigned_agent=agent, agent_read_message_id__lt=last_seen
+    ).update(agent_read_message_id=last_seen)
 
 
 def close_idle_sessions(*, minutes: int) -> int:

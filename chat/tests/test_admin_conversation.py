@@ -1,0 +1,270 @@
+"""The conversation page (chat change view) and its POST endpoints."""
+
+import json
+import re
+import uuid
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from chat import services
+from chat.models import CannedResponse, ChatMessage, ChatSession
+from conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+
+Author = ChatMessage.Author
+Status = ChatSession.Status
+
+
+def open_chat(name="Maria", content="Olá, cadê meu pedido?", **fields):
+    session = services.session_open(customer_name=name, **fields)
+    if content:
+        services.message_post(session=session, author=Author.CUSTOMER, content=content)
+    return session
+
+
+def page_url(session) -> str:
+    return reverse("admin:chat_chatsession_change", args=[session.pk])
+
+
+def url(name: str, session) -> str:
+    return reverse(f"admin:chat_chatsession_{name}", args=[session.pk])
+
+
+def flash(response) -> list[tuple[str, str]]:
+    return [(message.level_tag, str(message)) for message in get_messages(response.wsgi_request)]
+
+
+def page_config(response) -> dict:
+    found = re.search(
+        r'<script id="conversation-config" type="application/json">(.*?)</script>', response.text
+    )
+    return json.loads(found.group(1))
+
+
+class TestTranscript:
+    def test_each_kind_of_message_is_styled_apart_in_order(self, agent_client, agent):
+        session = open_chat(content="Meu pacote não chegou")
+        services.message_post(session=session, author=Author.AGENT, agent=agent, content="Vou verificar.")
+        services.message_post(
+            session=session, author=Author.AGENT, agent=agent, content="Cliente recorrente", is_internal=True
+        )
+
+        response = agent_client.get(page_url(session))
+
+        assert response.status_code == 200
+        kinds = re.findall(r'<li class="msg (msg-\w+(?: msg-note)?)" data-message-id="\d+"', response.text)
+        assert kinds == ["msg-customer", "msg-system", "msg-agent", "msg-agent msg-note"]
+        for text in ("Meu pacote não chegou", "Vou verificar.", "Cliente recorrente"):
+            assert text in response.text
+
+    def test_script_and_img_onerror_are_shown_as_text(self, agent_client):
+        session = open_chat(
+            "<script>alert('nome')</script>",
+            content='<img src=x onerror="alert(1)"><script>alert(2)</script>',
+        )
+
+        response = agent_client.get(page_url(session))
+
+        assert "<script>alert" not in response.text
+        assert "<img src=x" not in response.text
+        assert (
+            "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"
+            in response.text
+        )
+        assert page_config(response)["strings"]["customer"] == "<script>alert('nome')</script>"
+
+    def test_the_customer_key_never_appears(self, agent_client):
+        session = open_chat()
+        assert str(session.session_id) not in agent_client.get(page_url(session)).text
+
+    def test_customer_fields_are_read_only(self, agent_client):
+        session = open_chat("Maria", customer_email="maria@example.com")
+
+        response = agent_client.get(page_url(session))
+        refused = agent_client.post(page_url(session), {"customer_name": "Changed", "status": "ended"})
+
+        assert 'name="customer_name"' not in response.text and "maria@example.com" in response.text
+        assert refused.status_code == 403
+        session.refresh_from_db()
+        assert session.customer_name == "Maria" and session.status == Status.WAITING
+
+    def test_opening_marks_messages_read_for_the_assigned_agent_only(self, client, agent, other_agent):
+        session = open_chat()
+        services.session_claim(session=session, agent=agent)
+        services.message_post(session=session, author=Author.CUSTOMER, content="mais uma")
+        last = session.messages.order_by("-id").first()
+
+        client.force_login(other_agent)
+        client.get(page_url(session))
+        session.refresh_from_db()
+        assert session.agent_read_message_id < last.pk
+
+        client.force_login(agent)
+        client.get(page_url(session))
+        session.refresh_from_db()
+        assert session.agent_read_message_id == last.pk
+
+    def test_canned_responses_are_offered(self, agent_client):
+        CannedResponse.objects.create(title="Rastreio", shortcut="rastreio", text="Seu pedido está em rota.")
+        session = open_chat()
+
+        response = agent_client.get(page_url(session))
+
+        assert '<option value="rastreio">/rastreio — Rastreio</option>' in response.text
+        assert page_config(response)["canned"] == [
+            {"shortcut": "rastreio", "title": "Rastreio", "text": "Seu pedido está em rota."}
+        ]
+
+    def test_no_reply_box_or_actions_on_an_ended_chat(self, agent_client):
+        session = open_chat()
+        services.session_end(session=session, ended_by=ChatSession.EndedBy.CUSTOMER)
+
+        response = agent_client.get(page_url(session))
+
+        assert 'id="reply-form"' not in response.text
+        assert 'id="chat-actions"' not in response.text
+
+    def test_transfer_lists_agents_who_can_reply(self, agent_client, agent, other_agent, django_user_model):
+        make_staff(django_user_model, "leitor")  # staff without the reply permission
+        session = open_chat()
+
+        response = agent_client.get(page_url(session))
+        options = re.findall(r'<option value="(\d+)">', response.text)
+
+        assert sorted(int(pk) for pk in options) == sorted([agent.pk, other_agent.pk])
+
+
+class TestReply:
+    def test_reply_to_a_waiting_chat_claims_it(self, agent_client, agent):
+        session = open_chat()
+
+        response = agent_client.post(url("reply", session), {"content": "Olá! Sou a Ana."})
+
+        assert response.status_code == 302 and response["Location"] == page_url(session)
+        session.refresh_from_db()
+        assert session.status == Status.ACTIVE and session.assigned_agent == agent
+        reply = session.messages.get(author=Author.AGENT)
+        assert reply.content == "Olá! Sou a Ana." and reply.agent == agent and not reply.is_internal
+
+    def test_internal_note_does_not_claim_or_answer(self, agent_client):
+        session = open_chat()
+
+        agent_client.post(url("reply", session), {"content": "VIP", "is_internal": "1"})
+
+        session.refresh_from_db()
+        assert session.status == Status.WAITING and session.first_response_at is None
+        assert session.messages.get(author=Author.AGENT).is_internal
+
+    def test_json_answer_and_a_retried_client_id_stores_once(self, agent_client):
+        session = open_chat()
+        client_id = str(uuid.uuid4())
+        body = {"content": "Um momento", "client_id": client_id}
+
+        first = agent_client.post(url("reply", session), body, HTTP_ACCEPT="application/json")
+        again = agent_client.post(url("reply", session), body, HTTP_ACCEPT="application/json")
+
+        assert first.status_code == 201 and again.status_code == 200
+        assert first.json()["message"]["id"] == again.json()["message"]["id"]
+        assert first.json()["message"]["content"] == "Um momento"
+        assert first.json()["session"]["status"] == Status.ACTIVE
+        assert session.messages.filter(author=Author.AGENT).count() == 1
+
+    def test_empty_reply_is_refused_and_stores_nothing(self, agent_client):
+        session = open_chat()
+
+        as_json = agent_client.post(url("reply", session), {"content": "   "}, HTTP_ACCEPT="application/json")
+        as_form = agent_client.post(url("reply", session), {"content": ""}, follow=True)
+
+        assert as_json.status_code == 400 and as_json.json()["error"]
+        assert [level for level, _text in flash(as_form)] == ["error"]
+        assert not session.messages.filter(author=Author.AGENT).exists()
+
+    def test_reply_to_an_ended_chat_is_refused(self, agent_client):
+        session = open_chat()
+        services.session_end(session=session, ended_by=ChatSession.EndedBy.CUSTOMER)
+
+        response = agent_client.post(url("reply", session), {"content": "Oi"}, HTTP_ACCEPT="application/json")
+
+        assert response.status_code == 409
+
+    def test_unknown_chat_is_404(self, agent_client):
+        assert agent_client.post("/admin/chat/chatsession/999999/reply/", {"content": "x"}).status_code == 404
+        assert agent_client.post("/admin/chat/chatsession/abc/claim/").status_code == 404
+
+
+class TestClaimTransferEnd:
+    def test_claim(self, agent_client, agent):
+        session = open_chat()
+
+        response = agent_client.post(url("claim", session), follow=True)
+
+        session.refresh_from_db()
+        assert session.assigned_agent == agent
+        assert [level for level, _text in flash(response)] == ["success"]
+
+    def test_a_lost_claim_says_who_has_the_chat(self, agent_client, other_agent):
+        session = open_chat()
+        services.session_claim(session=session, agent=other_agent)
+
+        response = agent_client.post(url("claim", session), follow=True)
+
+        session.refresh_from_db()
+        assert session.assigned_agent == other_agent
+        [(level, text)] = flash(response)
+        assert level == "error" and "Bruno" in text
+
+    def test_transfer_to_another_agent(self, agent_client, agent, other_agent):
+        session = open_chat()
+        services.session_claim(session=session, agent=agent)
+
+        agent_client.post(url("transfer", session), {"to_agent": other_agent.pk})
+
+        session.refresh_from_db()
+        assert session.assigned_agent == other_agent
+        assert session.messages.filter(author=Author.SYSTEM, content__contains="Bruno").exists()
+
+    def test_transfer_to_someone_who_cannot_reply_is_refused(self, agent_client, agent, django_user_model):
+        reader = make_staff(django_user_model, "leitor")
+        session = open_chat()
+        services.session_claim(session=session, agent=agent)
+
+        for target in (reader.pk, "", "abc", 999999):
+            response = agent_client.post(url("transfer", session), {"to_agent": target}, follow=True)
+            assert [level for level, _text in flash(response)] == ["error"], target
+
+        session.refresh_from_db()
+        assert session.assigned_agent == agent
+
+    def test_end(self, agent_client, agent):
+        session = open_chat()
+        services.session_claim(session=session, agent=agent)
+
+        agent_client.post(url("end", session))
+
+        session.refresh_from_db()
+        assert session.status == Status.ENDED and session.ended_by == ChatSession.EndedBy.AGENT
+        assert session.messages.filter(author=Author.SYSTEM, content__contains="Ana").exists()
+
+
+class TestReadMark:
+    def test_moves_forward_to_an_existing_message(self, agent_client, agent):
+        session = open_chat(content="um")
+        services.session_claim(session=session, agent=agent)
+        services.message_post(session=session, author=Author.CUSTOMER, content="dois")
+        first, *_rest, last = session.messages.order_by("id")
+        ChatSession.objects.filter(pk=session.pk).update(agent_read_message_id=0)
+
+        assert agent_client.post(url("read", session), {"up_to": first.pk}).status_code == 204
+        session.refresh_from_db()
+        assert session.agent_read_message_id == first.pk
+
+        agent_client.post(url("read", session), {"up_to": last.pk + 1000})
+        session.refresh_from_db()
+        assert session.agent_read_message_id == last.pk  # never past the last message
+
+    def test_bad_up_to_is_400(self, agent_client):
+        session = open_chat()
+        assert agent_client.post(url("read", session), {"up_to": "x"}).status_code == 400
