@@ -50,6 +50,15 @@ def seconds_text(value: float | None) -> str:
     return duration_unit(value).text(value)
 
 
+SECONDS = Unit("s", 1.0, 1)
+MINUTES = Unit("min", 60.0, 1)
+
+
+def column_unit(values) -> Unit:
+    """One unit for a whole table column (mixing 45 s and 2,1 min in a column misleads)."""
+    return duration_unit(max((value for value in values if value is not None), default=0))
+
+
 def share_text(value: float | None) -> str:
     return PERCENT.text(value)
 
@@ -92,8 +101,8 @@ class ChatAnalyticsAdmin(admin.ModelAdmin):
         "agents",
         "computed_at",
     )
-    readonly_fields = fields[:1] + tuple(
-        name for group in fields[1:] for name in (group if isinstance(group, tuple) else (group,))
+    readonly_fields = tuple(
+        name for line in fields for name in (line if isinstance(line, tuple) else (line,))
     )
 
     def has_add_permission(self, request):
@@ -107,23 +116,23 @@ class ChatAnalyticsAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("first response, average"), ordering="frt_avg")
     def frt_average(self, row):
-        return seconds_text(row.frt_avg)
+        return SECONDS.text(row.frt_avg)
 
     @admin.display(description=gettext_lazy("first response, median"), ordering="frt_median")
     def frt_median_display(self, row):
-        return seconds_text(row.frt_median)
+        return SECONDS.text(row.frt_median)
 
     @admin.display(description=gettext_lazy("first response, p90"), ordering="frt_p90")
     def frt_p90_display(self, row):
-        return seconds_text(row.frt_p90)
+        return SECONDS.text(row.frt_p90)
 
     @admin.display(description=gettext_lazy("response time"), ordering="avg_response_time")
     def response_time(self, row):
-        return seconds_text(row.avg_response_time)
+        return SECONDS.text(row.avg_response_time)
 
     @admin.display(description=gettext_lazy("average duration"), ordering="avg_session_duration")
     def duration(self, row):
-        return seconds_text(row.avg_session_duration)
+        return MINUTES.text(row.avg_session_duration)
 
     @admin.display(description=gettext_lazy("satisfaction"), ordering="satisfaction_avg")
     def satisfaction(self, row):
@@ -401,28 +410,30 @@ def metrics_screen(current: metrics.Period, previous: metrics.Period) -> dict:
             ),
         },
     ]
+    frt_columns = ("frt_avg", "frt_median", "frt_p90", "avg_response_time")
+    units = {name: column_unit(column(name)) for name in frt_columns}
     table = [
         {
             "day": day,
             "computed": row is not None,
             "sessions": row.total_sessions if row else None,
-            "frt_avg": seconds_text(row.frt_avg) if row else "—",
-            "frt_median": seconds_text(row.frt_median) if row else "—",
-            "frt_p90": seconds_text(row.frt_p90) if row else "—",
-            "response": seconds_text(row.avg_response_time) if row else "—",
+            **{name: units[name].text(getattr(row, name)) if row else "—" for name in frt_columns},
             "csat": share_text(row.csat_share) if row else "—",
             "sla": share_text(row.sla_share) if row else "—",
         }
         for day, row in zip(labels, rows, strict=True)
     ]
+    period_agents = metrics.summarize_agents(current.rows)
+    agent_frt_unit = column_unit(agent["frt_avg"] for agent in period_agents)
+    agent_response_unit = column_unit(agent["avg_response_time"] for agent in period_agents)
     agents = [
         {
             **agent,
-            "frt_text": seconds_text(agent["frt_avg"]),
-            "response_text": seconds_text(agent["avg_response_time"]),
+            "frt_text": agent_frt_unit.text(agent["frt_avg"]),
+            "response_text": agent_response_unit.text(agent["avg_response_time"]),
             "satisfaction_text": rating_text(agent["satisfaction_avg"]),
         }
-        for agent in metrics.summarize_agents(current.rows)
+        for agent in period_agents
     ]
     return {
         "summary": summary,
