@@ -1,8 +1,9 @@
 """gunicorn settings for the pages and the API (WSGI); the sockets run in bin/serve-ws.
 
-Measured on a 2-core machine (README, "Performance"): WSGI `gthread` workers that keep their
-database connections serve the API about 3.5x faster than Django's ASGI handler does, so
-HTTP stays on WSGI and only /ws/ goes to the ASGI process.
+On a 2-core machine, one INSERT per request on PostgreSQL: WSGI `gthread` workers that keep
+their database connections served ~2,300 req/s, Django's ASGI handler under uvicorn ~650 and
+WSGI inside uvicorn (a2wsgi) ~1,270 (DESIGN.md). So HTTP stays on WSGI and only /ws/ goes to
+the ASGI process (README, "Serving (production topology)").
 """
 
 import os
