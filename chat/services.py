@@ -361,12 +361,18 @@ def close_idle_sessions(*, minutes: int) -> int:
     """End open chats with no message for ``minutes``; returns how many were closed."""
     if minutes < 1:
         raise InvalidInput(fields={"minutes": [_("Must be at least 1.")]})
-    ids = selectors.idle_session_ids(older_than=timezone.now() - timedelta(minutes=minutes))
+    older_than = timezone.now() - timedelta(minutes=minutes)
+    still_idle = Q(status__in=[Status.WAITING, Status.ACTIVE]) & (
+        Q(last_message_at__lt=older_than) | Q(last_message_at__isnull=True, started_at__lt=older_than)
+    )
     closed = 0
-    for session in ChatSession.objects.filter(pk__in=ids).iterator():
-        before = session.status
-        ended = session_end(session=session, ended_by=EndedBy.SYSTEM)
-        if before != Status.ENDED and ended.ended_by == EndedBy.SYSTEM:
+    for session_id in selectors.idle_session_ids(older_than=older_than):
+        with transaction.atomic():
+            # Lock, then look again: the customer may have written since the ids were read.
+            session = ChatSession.objects.select_for_update().filter(still_idle, pk=session_id).first()
+            if session is None:
+                continue
+            session_end(session=session, ended_by=EndedBy.SYSTEM)
             closed += 1
     return closed
 
