@@ -96,7 +96,6 @@ class ChatSessionAdmin(admin.ModelAdmin):
         "waiting_column",
         "agent_column",
         "unread_column",
-        "status_column",
     )
     list_display_links = ("customer_column",)
     list_filter = (InboxTabFilter, ("started_at", admin.DateFieldListFilter))
@@ -204,7 +203,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
             return topic
         return format_html('{}<span class="inbox-sub inbox-code">{}</span>', topic, session.tracking_code)
 
-    @admin.display(description=gettext_lazy("Last message"))
+    @admin.display(description=gettext_lazy("Last message"), empty_value="")
     def last_message_column(self, session):
         if not session.last_message_preview:
             return ""
@@ -212,7 +211,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
         who = _("Agent") if session.last_message_author == ChatMessage.Author.AGENT else _("Customer")
         return format_html('<span class="inbox-sub inbox-who">{}</span>{}', who, text)
 
-    @admin.display(description=gettext_lazy("Waiting for"))
+    @admin.display(description=gettext_lazy("Waiting for"), empty_value="")
     def waiting_column(self, session):
         since = session.waiting_since_for_inbox
         if since is None:
@@ -229,9 +228,16 @@ class ChatSessionAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("Agent"))
     def agent_column(self, session):
-        return session.assigned_agent.public_name if session.assigned_agent_id else "—"
+        return format_html(
+            '<span class="inbox-agent">{}</span>'
+            '<span class="chat-status chat-status-{}" data-status="{}">{}</span>',
+            session.assigned_agent.public_name if session.assigned_agent_id else "—",
+            session.status,
+            session.status,
+            session.get_status_display(),
+        )
 
-    @admin.display(description=gettext_lazy("Unread"))
+    @admin.display(description=gettext_lazy("Unread"), empty_value="")
     def unread_column(self, session):
         if not session.unread_count:
             return ""
@@ -240,15 +246,6 @@ class ChatSessionAdmin(admin.ModelAdmin):
             '<span class="inbox-unread" title="{}">{}</span>',
             label % {"count": session.unread_count},
             session.unread_count,
-        )
-
-    @admin.display(description=gettext_lazy("Status"))
-    def status_column(self, session):
-        return format_html(
-            '<span class="chat-status chat-status-{}" data-status="{}">{}</span>',
-            session.status,
-            session.status,
-            session.get_status_display(),
         )
 
     @admin.display(description=gettext_lazy("agent"))
@@ -321,6 +318,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
         }
         return {
             "title": str(session),
+            "subtitle": None,
             "transcript": lines,
             "customer_label": session.customer_name or _("Customer"),
             "can_reply": can_reply,
