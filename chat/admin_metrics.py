@@ -237,10 +237,11 @@ class ChatAnalyticsAdmin(admin.ModelAdmin):
         if error:
             return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
         rows = metrics.conversation_rows(first, last, chunk_size=2000)
+        zone = timezone.get_current_timezone()
         return _csv_response(
             f"jtchat-conversas_{first}_{last}.csv",
             CONVERSATION_CSV_HEADER,
-            (conversation_csv_cells(row) for row in rows),
+            (conversation_csv_cells(row, zone) for row in rows),
         )
 
 
@@ -476,8 +477,11 @@ def csv_number(value, decimals: int = 3) -> str:
     return text.replace(".", ",")
 
 
-def csv_datetime(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+def csv_datetime(value, zone=None) -> str:
+    """Local date and time, to the second: 2024-05-31 14:03:09."""
+    if not value:
+        return ""
+    return value.astimezone(zone or timezone.get_current_timezone()).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def csv_percent(share) -> str:
@@ -611,11 +615,11 @@ CONVERSATION_CSV_HEADER = [
 ]
 
 
-def conversation_csv_cells(row: dict) -> list:
+def conversation_csv_cells(row: dict, zone=None) -> list:
     return [
         row["id"],
-        csv_datetime(row["started_at"]),
-        csv_datetime(row["ended_at"]),
+        csv_datetime(row["started_at"], zone),
+        csv_datetime(row["ended_at"], zone),
         row["status"],
         row["ended_by"],
         row["agent_name"] or "",

@@ -62,8 +62,10 @@ from django.db.models import (
     Func,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -602,43 +604,46 @@ CONVERSATION_FIELDS = [
 def conversation_rows(first: date, last: date, chunk_size: int = 2000) -> Iterator[dict]:
     """One dict per chat started between two local days (inclusive), oldest first.
 
-    A single grouped query (chats joined to their agent replies), read in chunks: a long
-    range streams instead of loading into memory.
+    A single query read in chunks: a long range streams instead of loading into memory.
+    """
+    return conversations(first, last).iterator(chunk_size=chunk_size)
+
+
+def conversations(first: date, last: date) -> QuerySet:
+    """The chats of ``conversation_rows`` as a values() query.
+
+    The reply figures are correlated subqueries over the chat's own messages (the
+    ``(session, id)`` index), not a join grouped over all messages: read through a cursor,
+    rows come out at once and in ``started_at`` order, whatever the size of the range.
     """
     start, _ = local_day_bounds(first)
     _, end = local_day_bounds(last)
-    agent_reply = Q(messages__author=Author.AGENT, messages__is_internal=False)
+    replies = ChatMessage.objects.filter(
+        session=OuterRef("pk"), author=Author.AGENT, is_internal=False
+    ).order_by()
+
+    def reply_figure(aggregate):
+        return Subquery(replies.values("session").annotate(figure=aggregate).values("figure")[:1])
+
     agent_name = Coalesce(
         NullIf("assigned_agent__display_name", Value("")),
         NullIf("assigned_agent__first_name", Value("")),
         "assigned_agent__username",
         output_field=CharField(),
     )
-    queryset = (
+    return (
         ChatSession.objects.filter(started_at__gte=start, started_at__lt=end)
-        .values(
-            "id",
-            "started_at",
-            "ended_at",
-            "status",
-            "ended_by",
-            "customer_name",
-            "topic",
-            "issue",
-            "satisfaction_rating",
-            "satisfaction_comment",
-        )
         .annotate(
             agent_name=agent_name,
             frt_seconds=FRT_SECONDS,
             duration_seconds=DURATION_SECONDS,
-            response_avg_seconds=Avg("messages__response_seconds", filter=agent_reply),
-            response_max_seconds=Max("messages__response_seconds", filter=agent_reply),
-            agent_replies=Count("messages", filter=agent_reply),
+            response_avg_seconds=reply_figure(Avg("response_seconds")),
+            response_max_seconds=reply_figure(Max("response_seconds")),
+            agent_replies=Coalesce(reply_figure(Count("id")), 0),
         )
+        .values(*CONVERSATION_FIELDS)
         .order_by("started_at", "id")
     )
-    return queryset.iterator(chunk_size=chunk_size)
 
 
 def issue_label(code: str) -> str:
