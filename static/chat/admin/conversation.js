@@ -169,10 +169,9 @@
     config.assignedAgentId = session.assigned_agent;
     statusBadge.dataset.status = session.status;
     statusBadge.className = "chat-status chat-status-" + session.status;
-    statusBadge.textContent = S[session.status] || statusBadge.textContent;
+    statusBadge.textContent = S.statuses[session.status] || statusBadge.textContent;
     agentLabel.textContent = session.agent_name || "";
     if (session.status === "ended") {
-      statusBadge.textContent = S.ended;
       notice.textContent = S.ended;
       notice.hidden = false;
       if (form) {

@@ -55,7 +55,8 @@
     if (hours < 24) {
       return Live.format(S.hours, { hours: hours, minutes: minutes % 60 });
     }
-    return Live.format(S.days, { days: Math.floor(hours / 24) });
+    var days = Math.floor(hours / 24);
+    return Live.format(days === 1 ? S.day : S.days, { days: days });
   }
 
   function tick() {
