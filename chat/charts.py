@@ -70,6 +70,14 @@ def format_number(value: float, decimals: int = 1) -> str:
     return number_format(round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
+def format_tick(value: float) -> str:
+    """An axis value with only the decimals it needs: 0,25 / 0,5 / 1.000."""
+    if float(value).is_integer():
+        return format_number(value, 0)
+    text = number_format(round(value, 2), decimal_pos=2, use_l10n=True, force_grouping=True)
+    return text.rstrip("0")
+
+
 def format_day(day: date) -> str:
     return day.strftime("%d/%m")
 
@@ -134,7 +142,7 @@ def _axes(frame: _Frame, unit: Unit, y_label: str, x_label: str) -> SafeString:
                 y,
                 frame.left - 6,
                 y + 4,
-                format_number(tick, 0 if float(tick).is_integer() else 1),
+                format_tick(tick),
             )
         )
     every = max(1, math.ceil(len(frame.labels) / MAX_X_LABELS))

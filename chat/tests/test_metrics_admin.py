@@ -263,3 +263,12 @@ def test_the_screen_works_with_the_real_pipeline(manager_client, agent):
     assert figures["sessions"]["value"] == "1"
     assert figures["frt"]["value"] == "2 min"
     assert ChatSession.objects.count() == 1
+
+
+def test_the_screen_works_before_any_day_was_computed(manager_client):
+    html = manager_client.get(METRICS_URL).content.decode()
+    figures = cards(html)
+    assert figures["sessions"]["value"] == "0"
+    assert figures["frt"]["value"] == "—" and figures["frt"]["trend"] == "none"
+    content = html.split('<div id="content-main"')[1]
+    assert " style=" not in content  # nothing a strict Content-Security-Policy would block
