@@ -46,7 +46,7 @@ def test_chats_are_shaped_like_real_ones(seeded):
         if messages:
             assert messages[0].author == ChatMessage.Author.CUSTOMER
             assert session.issue  # classified from the first message
-        agent_replies = [m for m in messages if m.author == ChatMessage.Author.AGENT]
+        agent_replies = [m for m in messages if m.author == ChatMessage.Author.AGENT and not m.is_internal]
         if agent_replies:
             assert session.assigned_agent_id is not None
             assert session.first_response_at == agent_replies[0].created_at
@@ -66,7 +66,8 @@ def test_metrics_of_a_seeded_day_add_up(seeded):
     row = compute_daily_metrics(DAY)
     assert row.total_sessions == 60
     assert row.answered_sessions == ChatSession.objects.filter(first_response_at__isnull=False).count()
-    non_system = ChatMessage.objects.exclude(author=ChatMessage.Author.SYSTEM)
+    assert ChatMessage.objects.filter(is_internal=True).exists()  # some internal notes, left out
+    non_system = ChatMessage.objects.exclude(author=ChatMessage.Author.SYSTEM).filter(is_internal=False)
     start, end = local_day_bounds(DAY)
     assert row.total_messages == non_system.filter(created_at__gte=start, created_at__lt=end).count()
     assert 0 < row.frt_median <= row.frt_p90

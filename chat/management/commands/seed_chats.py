@@ -116,6 +116,11 @@ AGENT_LINES = [
     "Obrigado pela paciência! Posso ajudar em algo mais?",
     "O endereço foi atualizado.",
 ]
+INTERNAL_NOTES = [
+    "Cliente já abriu chamado por e-mail.",
+    "Verificar com a base de Cajamar.",
+    "Ocorrência aberta no sistema de transporte.",
+]
 RATING_WEIGHTS = [(5, 45), (4, 25), (3, 12), (2, 8), (1, 10)]
 COMMENTS = [
     "Ótimo atendimento!",
@@ -132,6 +137,7 @@ USER_AGENTS = [
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 3, 6, 10, 12, 12, 11, 9, 10, 11, 11, 10, 9, 8, 7, 6, 4, 3, 2]
 ABANDON_SHARE = 0.08
 RATED_SHARE = 0.65
+INTERNAL_NOTE_SHARE = 0.03
 SESSIONS_PER_BATCH = 5000
 
 
@@ -354,16 +360,18 @@ class ChatGenerator:
         return self._issue_of[key]
 
     def _conversation(self, session: dict, count: int, first_text: str, agent, code: str) -> list[tuple]:
-        """``count`` message tuples (author, agent id, content, created_at, response_seconds).
+        """``count`` message tuples (author, agent id, content, created_at, response_seconds,
+        is_internal).
 
         With ``agent``: the customer writes, the agent joins and replies, then they
-        alternate (now and then one writes twice). Without: only the customer writes.
+        alternate (now and then one writes twice, and now and then the agent leaves an
+        internal note). Without: only the customer writes.
         """
         if count == 0:
             return []
         rng = self.rng
         clock = session["started_at"] + timedelta(seconds=rng.uniform(5, 40))
-        messages = [(Author.CUSTOMER, None, first_text, clock, None)]
+        messages = [(Author.CUSTOMER, None, first_text, clock, None, False)]
         waiting_since = clock
         last_author = Author.CUSTOMER
         if agent is not None:
@@ -372,7 +380,7 @@ class ChatGenerator:
             )
             clock = max(first_response, clock + timedelta(seconds=3))
             joined = f"{agent.public_name} entrou na conversa."
-            messages.append((Author.SYSTEM, None, joined, clock - timedelta(seconds=1), None))
+            messages.append((Author.SYSTEM, None, joined, clock - timedelta(seconds=1), None, False))
             messages.append(
                 (
                     Author.AGENT,
@@ -380,6 +388,7 @@ class ChatGenerator:
                     rng.choice(AGENT_LINES),
                     clock,
                     (clock - waiting_since).total_seconds(),
+                    False,
                 )
             )
             session["first_response_at"] = clock
@@ -394,12 +403,15 @@ class ChatGenerator:
             if author == Author.CUSTOMER:
                 clock += timedelta(seconds=rng.uniform(15, 150))
                 text = rng.choice(CUSTOMER_FOLLOW_UPS).format(code=code)
-                messages.append((Author.CUSTOMER, None, text, clock, None))
+                messages.append((Author.CUSTOMER, None, text, clock, None, False))
                 waiting_since = waiting_since or clock
+            elif rng.random() < INTERNAL_NOTE_SHARE:
+                clock += timedelta(seconds=rng.uniform(5, 30))
+                messages.append((Author.AGENT, agent.pk, rng.choice(INTERNAL_NOTES), clock, None, True))
             else:
                 clock += timedelta(seconds=max(3.0, rng.lognormvariate(math.log(40), 0.8)))
                 response = (clock - waiting_since).total_seconds() if waiting_since else None
-                messages.append((Author.AGENT, agent.pk, rng.choice(AGENT_LINES), clock, response))
+                messages.append((Author.AGENT, agent.pk, rng.choice(AGENT_LINES), clock, response, False))
                 waiting_since = None
             last_author = author
         session["waiting_since"] = waiting_since
@@ -415,7 +427,7 @@ class ChatGenerator:
         else:
             ended_by = ChatSession.EndedBy.CUSTOMER if rng.random() < 0.6 else ChatSession.EndedBy.SYSTEM
         if closing:
-            messages.append((Author.SYSTEM, None, CLOSING_TEXT[ended_by], ended_at, None))
+            messages.append((Author.SYSTEM, None, CLOSING_TEXT[ended_by], ended_at, None, False))
         session.update(ended_at=ended_at, ended_by=ended_by, waiting_since=None)
         if answered and rng.random() < RATED_SHARE:
             index = bisect(self.rating_cumulative, rng.random() * self.rating_cumulative[-1])
@@ -433,9 +445,13 @@ CLOSING_TEXT = {
 
 # --- writers -------------------------------------------------------------------------
 
-MESSAGE_COLUMNS = ["id", "session_id", "author", "agent_id", "content", "created_at", "response_seconds"]
+MESSAGE_COLUMNS = [
+    "id", "session_id", "author", "agent_id", "content", "created_at", "response_seconds", "is_internal",
+]  # fmt: skip
 COPY_CHUNK = 5000
-MESSAGE_FIELD_NAMES = ["id", "session", "author", "agent", "content", "created_at", "response_seconds"]
+MESSAGE_FIELD_NAMES = [
+    "id", "session", "author", "agent", "content", "created_at", "response_seconds", "is_internal",
+]  # fmt: skip
 COPY_NULL = "\\N"
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -482,7 +498,7 @@ class Writer:
         session_rows, message_rows = [], []
         for session_id, session, items in zip(session_ids, sessions, message_lists, strict=True):
             last_agent_message = last_message = 0
-            for author, agent_id, content, created_at, response in items:
+            for author, agent_id, content, created_at, response, internal in items:
                 message_id = next(message_ids)
                 last_message = message_id
                 if author == Author.AGENT:
@@ -496,6 +512,7 @@ class Writer:
                         content,
                         created_at,
                         response,
+                        internal,
                         *self.message_tail,
                     )
                 )
@@ -568,8 +585,18 @@ class PostgresCopyWriter(Writer):
             [
                 f"{message_id}\t{session_id}\t{author}\t{null if agent_id is None else agent_id}\t"
                 f"{escape_copy_text(content)}\t{created_at.isoformat()}\t"
-                f"{null if response is None else response}{tail}\n"
-                for message_id, session_id, author, agent_id, content, created_at, response, *_ in rows
+                f"{null if response is None else response}\t{'t' if internal else 'f'}{tail}\n"
+                for (
+                    message_id,
+                    session_id,
+                    author,
+                    agent_id,
+                    content,
+                    created_at,
+                    response,
+                    internal,
+                    *_,
+                ) in rows
             ]
         )
 
