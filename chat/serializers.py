@@ -5,13 +5,18 @@ from rest_framework import serializers
 from .models import ChatMessage, ChatSession
 
 
-class MessageSerializer(serializers.ModelSerializer):
-    agent_name = serializers.SerializerMethodField()
+class MessageSerializer(serializers.Serializer):
+    """Fields spelled out rather than a ModelSerializer: every message sent is serialized
+    (its live event and its answer), and building a ModelSerializer's fields from the model
+    costs about four times as much (bench/http_bench.py)."""
 
-    class Meta:
-        model = ChatMessage
-        fields = ["id", "author", "content", "created_at", "client_id", "agent_name", "is_internal"]
-        read_only_fields = fields
+    id = serializers.IntegerField(read_only=True)
+    author = serializers.ChoiceField(choices=ChatMessage.Author.choices, read_only=True)
+    content = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    client_id = serializers.UUIDField(read_only=True, allow_null=True)
+    agent_name = serializers.SerializerMethodField()
+    is_internal = serializers.BooleanField(read_only=True)
 
     def get_agent_name(self, message) -> str | None:
         return message.agent.public_name if message.agent_id and message.agent else None

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from .exceptions import (
     InvalidInput,
     NotPermitted,
     SessionEnded,
+    SessionNotFound,
 )
 from .models import ChatMessage, ChatSession, Issue
 from .serializers import agent_session_payload, message_payload, public_session_payload
@@ -382,7 +383,8 @@ def close_idle_sessions(*, minutes: int) -> int:
 
 def message_post(
     *,
-    session: ChatSession,
+    session: ChatSession | None = None,
+    session_key: uuid.UUID | str | None = None,
     author: str,
     content: str,
     client_id: uuid.UUID | None = None,
@@ -392,7 +394,9 @@ def message_post(
     """Store one message from the customer or an agent.
 
     A repeated ``client_id`` (a retried send) returns the first message and stores
-    nothing. An agent's reply to a waiting chat claims it for that agent.
+    nothing. An agent's reply to a waiting chat claims it for that agent. The chat is
+    ``session``, or the one a customer's ``session_key`` opens: found and locked in one
+    query (SessionNotFound when there is none), which spares the customer API a look-up.
     """
     if author == Author.AGENT:
         if is_internal:
@@ -408,30 +412,103 @@ def message_post(
         raise InvalidInput(fields={"author": [_("Must be customer or agent.")]})
     text = _clean_content(content)
 
-    if client_id is not None:
-        existing = ChatMessage.objects.filter(session_id=session.pk, client_id=client_id).first()
-        if existing is not None:
-            return PostResult(existing, created=False)
+    # No look-up of the client_id before writing: a first send (nearly every send) would pay
+    # for it; a retry is caught by the unique (session, client_id) constraint instead.
     try:
         with transaction.atomic():
-            return _post_locked(session, author, text, client_id, agent, is_internal)
+            if author == Author.CUSTOMER:
+                return _post_customer_message(session, session_key, text, client_id)
+            current = _lock_session(session, session_key)
+            return _post_locked(current, author, text, client_id, agent, is_internal)
     except IntegrityError:
-        # A concurrent retry with the same client_id won the race: return its message.
+        # A retry (or a concurrent one) with the same client_id: return the first message.
         if client_id is None:
             raise
-        existing = ChatMessage.objects.filter(session_id=session.pk, client_id=client_id).first()
+        messages = ChatMessage.objects.filter(client_id=client_id)
+        if session is not None:
+            messages = messages.filter(session_id=session.pk)
+        else:
+            messages = messages.filter(session__session_id=selectors.parse_session_key(session_key))
+        existing = messages.first()
         if existing is None:
             raise
         return PostResult(existing, created=False)
 
 
-def _post_locked(session, author, text, client_id, agent, is_internal) -> PostResult:
-    current = ChatSession.objects.select_for_update().get(pk=session.pk)
-    if client_id is not None:
-        existing = ChatMessage.objects.filter(session=current, client_id=client_id).first()
+def _lock_session(session: ChatSession | None, session_key) -> ChatSession:
+    locked = ChatSession.objects.select_for_update()
+    if session is not None:
+        return locked.get(pk=session.pk)
+    try:
+        return locked.get(session_id=selectors.parse_session_key(session_key))
+    except ChatSession.DoesNotExist as exc:
+        raise SessionNotFound() from exc
+
+
+def _post_customer_message(session, session_key, text, client_id) -> PostResult:
+    """A customer's message: one UPDATE that locks and stamps the open chat, one INSERT.
+
+    The conditional UPDATE holds the chat's row lock until commit, as select_for_update
+    would, and its RETURNING hands back the chat as it now is, so the most frequent write
+    of the product costs two statements instead of a locking read and two writes.
+    """
+    now = timezone.now()
+    current = _stamp_open_session(session, session_key, now)
+    if current is None:  # no such chat (404), or it has ended
+        current = _lock_session(session, session_key)
+        existing = _message_with_client_id(current, client_id)
+        if existing is not None:  # a retry of a message sent before the end
+            return PostResult(existing, created=False)
+        raise SessionEnded()
+    if current.issue in ("", Issue.OTHER):
+        issue = classify(text, current.topic)
+        if issue != current.issue:
+            ChatSession.objects.filter(pk=current.pk).update(issue=issue)
+            current.issue = issue
+    message = ChatMessage.objects.create(
+        session=current, author=Author.CUSTOMER, content=text, created_at=now, client_id=client_id
+    )
+    _announce_message(current, message)
+    if current.waiting_since == now:  # this message started the wait for an answer
+        send_event_on_commit(AGENTS_GROUP, {"type": "session", "session": agent_session_payload(current)})
+    return PostResult(message, created=True)
+
+
+def _stamp_open_session(session: ChatSession | None, session_key, now) -> ChatSession | None:
+    """``last_message_at = now`` and, unless already waiting, ``waiting_since = now`` on the
+    chat if it is not ended; the updated chat, or None."""
+    meta = ChatSession._meta
+    quote = connection.ops.quote_name
+    if session is not None:
+        key_field, key = meta.pk, session.pk
+    else:
+        key_field, key = meta.get_field("session_id"), selectors.parse_session_key(session_key)
+    last, waiting = meta.get_field("last_message_at"), meta.get_field("waiting_since")
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {quote(last.column)} = %s, "
+        f"{quote(waiting.column)} = COALESCE({quote(waiting.column)}, %s) "
+        f"WHERE {quote(key_field.column)} = %s AND {quote(meta.get_field('status').column)} <> %s "
+        f"RETURNING {', '.join(quote(field.column) for field in meta.concrete_fields)}"
+    )
+    stamp = last.get_db_prep_value(now, connection)
+    params = [stamp, stamp, key_field.get_db_prep_value(key, connection), Status.ENDED]
+    updated = list(ChatSession.objects.raw(sql, params))
+    return updated[0] if updated else None
+
+
+def _message_with_client_id(session: ChatSession, client_id) -> ChatMessage | None:
+    if client_id is None:
+        return None
+    return ChatMessage.objects.filter(session_id=session.pk, client_id=client_id).first()
+
+
+def _post_locked(current, author, text, client_id, agent, is_internal) -> PostResult:
+    """An agent's reply or note, the chat's row locked (customers: _post_customer_message)."""
+    if current.status == Status.ENDED:
+        # A retry of a message sent before the chat ended still gets its first answer.
+        existing = _message_with_client_id(current, client_id)
         if existing is not None:
             return PostResult(existing, created=False)
-    if current.status == Status.ENDED:
         raise SessionEnded()
 
     now = timezone.now()
@@ -450,18 +527,7 @@ def _post_locked(session, author, text, client_id, agent, is_internal) -> PostRe
         is_internal=is_internal,
     )
     fields = []
-    if author == Author.CUSTOMER:
-        if current.waiting_since is None:
-            current.waiting_since = now
-            fields.append("waiting_since")
-        if current.issue in ("", Issue.OTHER):
-            issue = classify(text, current.topic)
-            if issue != current.issue:
-                current.issue = issue
-                fields.append("issue")
-        current.last_message_at = now
-        fields.append("last_message_at")
-    elif not is_internal:
+    if not is_internal:
         if current.waiting_since is not None:
             message.response_seconds = max((now - current.waiting_since).total_seconds(), 0.0)
             current.waiting_since = None

@@ -120,12 +120,11 @@ class CustomerChatViewSet(viewsets.ViewSet):
         serializer = s.MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        session = self._customer_session(request, data.get("session_id"))
         author = s.AUTHOR_ALIASES[data["author"]]
         if author == ChatMessage.Author.AGENT and not services.can_reply(request.user):
             raise NotPermitted(_("Only signed-in agents can send as an agent."))
         result = services.message_post(
-            session=session,
+            session_key=self._session_key(request, data.get("session_id")),
             author=author,
             content=data["content"],
             client_id=data.get("client_id"),
