@@ -22,7 +22,7 @@
   var baseTitle = document.title;
 
   var REFRESH_DEBOUNCE_MS = 400;
-  var REFRESH_MIN_GAP_MS = 1500;
+  var REFRESH_MIN_GAP_MS = 2000;
   var OFFLINE_POLL_MS = 20000;
   var TICK_MS = 15000;
 
@@ -245,9 +245,15 @@
         alertNewChat(event.session);
       }
       scheduleRefresh();
-    } else if (event.type === "message") {
+    } else if (event.type === "message" && isListed(event.session_id)) {
+      // A message elsewhere cannot change this page: a change of order or of the waiting
+      // time comes with a session event of its own.
       scheduleRefresh();
     }
+  }
+
+  function isListed(sessionId) {
+    return Boolean(document.querySelector('#result_list input.action-select[value="' + Number(sessionId) + '"]'));
   }
 
   function onState(state) {
