@@ -87,6 +87,14 @@ class InboxTabFilter(admin.SimpleListFilter):
         return selectors.inbox_filter(queryset, tab=self.value() or "", agent=request.user)
 
 
+class StartedFilter(admin.DateFieldListFilter):
+    """The date filter on started_at, titled so that "By start date" reads well."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = gettext_lazy("start date")
+
+
 @admin.register(ChatSession)
 class ChatSessionAdmin(admin.ModelAdmin):
     list_display = (
@@ -98,7 +106,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
         "unread_column",
     )
     list_display_links = ("customer_column",)
-    list_filter = (InboxTabFilter, ("started_at", admin.DateFieldListFilter))
+    list_filter = (InboxTabFilter, ("started_at", StartedFilter))
     list_select_related = ("assigned_agent",)
     list_per_page = 50
     list_max_show_all = 200
