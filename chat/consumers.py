@@ -5,6 +5,11 @@ Sending is over REST; the sockets only push what services announced after commit
 delivery"): the first frame is ``{"type": "hello", ...}``; the server answers ``ready``,
 then (customers) every message after the client's ``after`` cursor, then live events.
 
+Agent sockets get what concerns them (chat/events.py): every change of the waiting queue and
+every status or assignment change, everything about their own chats, and everything about a
+transcript they watch (``{"type": "watch", "session_id": pk}``, answered by ``watching``;
+``unwatch`` stops).
+
 Close codes: 4400 missing or malformed first frame (or none within 10 s), 4403 agent
 socket refused, 4404 unknown chat, 1012 reconnect (the channel layer lost its state; the
 client reconnects and catches up).
@@ -27,7 +32,15 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from . import selectors, services
-from .events import AGENTS_GROUP, QUEUE_GROUP, send_ephemeral_event, session_group
+from .events import (
+    AGENTS_GROUP,
+    QUEUE_GROUP,
+    agent_group,
+    customer_typing_targets,
+    send_ephemeral_event,
+    session_group,
+    watchers_group,
+)
 from .exceptions import InvalidInput, SessionNotFound
 from .models import ChatSession
 from .serializers import message_payload, public_session_payload
@@ -50,6 +63,8 @@ TYPING_REPEAT_SECONDS = 3.0
 TYPING_MIN_GAP_SECONDS = 0.5
 CATCH_UP_PAGE_SIZE = 500
 MAX_TRACKED_TYPING_CHATS = 50
+MAX_WATCHED_CHATS = 20
+VIEW_PERMISSIONS = ("chat.view_chatsession", "chat.change_chatsession")  # as the admin's view
 
 
 class TypingThrottle:
@@ -247,6 +262,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
         elif kind == "typing":
             await self.typing(content)
+        else:
+            await self.command(kind, content)
 
     async def disconnect(self, code):
         for task in self.background:
@@ -263,6 +280,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def typing(self, content: dict) -> None:
         raise NotImplementedError
+
+    async def command(self, kind, content: dict) -> None:
+        """Any other client frame; unknown ones are ignored."""
 
     # --- groups ------------------------------------------------------------------------
 
@@ -313,8 +333,9 @@ def _is_cursor(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
 
 
-def _customer_snapshot(session_pk: int, after: int) -> tuple[dict, dict, list[dict]]:
-    """The chat's public state, its queue status and every message after the cursor."""
+def _customer_snapshot(session_pk: int, after: int) -> tuple[dict, int | None, dict, list[dict]]:
+    """The chat's public state, its agent's id, its queue status and every message after the
+    cursor."""
     session = selectors.session_for_staff(session_pk)
     queue = selectors.queue_status(session)
     messages: list[dict] = []
@@ -328,7 +349,7 @@ def _customer_snapshot(session_pk: int, after: int) -> tuple[dict, dict, list[di
         if len(page) < CATCH_UP_PAGE_SIZE:
             break
         cursor = page[-1]["id"]
-    return public_session_payload(session), queue, messages
+    return public_session_payload(session), session.assigned_agent_id, queue, messages
 
 
 def _customer_queue_status(session_pk: int) -> dict:
@@ -340,6 +361,7 @@ class CustomerConsumer(LiveConsumer):
 
     session_pk: int | None = None
     status: str | None = None
+    assigned_agent_id: int | None = None
     caught_up_ids: set[int] | frozenset[int] = frozenset()
 
     async def hello(self, content: dict) -> None:
@@ -361,7 +383,8 @@ class CustomerConsumer(LiveConsumer):
         await self.join(session_group(session.pk))
         if session.status == Status.WAITING:
             await self.join(QUEUE_GROUP)
-        public, queue, messages = await database_sync_to_async(_customer_snapshot)(session.pk, after)
+        snapshot = await database_sync_to_async(_customer_snapshot)(session.pk, after)
+        public, self.assigned_agent_id, queue, messages = snapshot
         self.status = public["status"]
         if self.status != Status.WAITING:
             await self.leave(QUEUE_GROUP)
@@ -381,6 +404,7 @@ class CustomerConsumer(LiveConsumer):
             await self.send_json({"type": "message", "message": payload})
         elif kind == "session":
             self.status = event["session"].get("status", self.status)
+            self.assigned_agent_id = event.get("assigned_agent", self.assigned_agent_id)
             if self.status != Status.WAITING:
                 await self.leave(QUEUE_GROUP)
             await self.send_json({"type": "session", "session": event["session"]})
@@ -419,11 +443,25 @@ class CustomerConsumer(LiveConsumer):
             return
         if not hasattr(self, "typing_throttle"):
             self.typing_throttle = TypingThrottle()
-        if self.typing_throttle.allow(typing):
-            await send_ephemeral_event(
-                AGENTS_GROUP,
-                {"type": "typing", "session_id": self.session_pk, "author": "customer", "typing": typing},
-            )
+        if not self.typing_throttle.allow(typing):
+            return
+        event = {
+            "type": "typing",
+            "session_id": self.session_pk,
+            "author": "customer",
+            "typing": typing,
+            "assigned_agent": self.assigned_agent_id,
+            "status": self.status,
+        }
+        for group, message_type in customer_typing_targets(
+            session_pk=self.session_pk, assigned_agent_id=self.assigned_agent_id
+        ):
+            await send_ephemeral_event(group, event, message_type)
+
+
+def _agent_permissions(agent) -> tuple[bool, bool]:
+    """May the agent reply to chats; may they read transcripts (the admin's view permission)."""
+    return services.can_reply(agent), any(agent.has_perm(permission) for permission in VIEW_PERMISSIONS)
 
 
 def _agent_may_type_in(agent, session_pk: int) -> bool:
@@ -435,10 +473,16 @@ def _agent_may_type_in(agent, session_pk: int) -> bool:
 
 
 class AgentConsumer(LiveConsumer):
-    """An agent's socket: new chats, status changes, every message, and customer typing."""
+    """An agent's socket: the waiting queue, status and assignment changes of every chat,
+    everything about the agent's own chats and the transcripts they watch.
+
+    Groups: ``agents`` (every agent), ``agent.<pk>`` (this agent's sockets) and
+    ``session.<pk>.agents`` per watched transcript; services pick the groups (chat/events.py).
+    """
 
     agent = None
     agent_can_reply = False
+    agent_can_view = False
 
     async def hello(self, content: dict) -> None:
         ticket = content.get("ticket")
@@ -452,9 +496,11 @@ class AgentConsumer(LiveConsumer):
             await self.close(CLOSE_FORBIDDEN)
             return
         self.agent = agent
-        self.agent_can_reply = await database_sync_to_async(services.can_reply)(agent)
+        self.agent_can_reply, self.agent_can_view = await database_sync_to_async(_agent_permissions)(agent)
         self.typing_throttles: dict[int, TypingThrottle] = {}
+        self.watched: set[int] = set()
         await self.join(AGENTS_GROUP)
+        await self.join(agent_group(agent.pk))
         await self.send_json({"type": "ready"})
         await self.start_live()
 
@@ -462,6 +508,30 @@ class AgentConsumer(LiveConsumer):
         event = message["event"]
         if event.get("type") in ("message", "session", "typing"):
             await self.send(text_data=shared_encoding.text(event))
+
+    async def chat_watched_event(self, message: dict) -> None:
+        """A watched transcript's event; its assigned agent has it from their own group."""
+        if message["event"].get("assigned_agent") == self.agent.pk:
+            return
+        await self.chat_event(message)
+
+    async def command(self, kind, content: dict) -> None:
+        session_pk = content.get("session_id")
+        if kind not in ("watch", "unwatch") or not (_is_cursor(session_pk) and session_pk > 0):
+            return
+        if kind == "unwatch":
+            self.watched.discard(session_pk)
+            await self.leave(watchers_group(session_pk))
+            return
+        if not self.agent_can_view:
+            return
+        if session_pk not in self.watched:
+            if len(self.watched) >= MAX_WATCHED_CHATS:
+                return
+            await self.join(watchers_group(session_pk))
+            self.watched.add(session_pk)
+        # From here on the transcript's events arrive: the page catches up from its last id.
+        await self.send_json({"type": "watching", "session_id": session_pk})
 
     async def typing(self, content: dict) -> None:
         session_pk = content.get("session_id")

@@ -1,8 +1,15 @@
 """Live events: the one place that announces a stored change to the sockets.
 
-Only services call :func:`send_event_on_commit`. The event is JSON-checked where it is
-made, and handed to the channel layer after the surrounding transaction commits, so that
-nothing is announced that was not stored (and a rolled-back write announces nothing).
+Only services call :func:`send_event_on_commit` and :func:`send_agent_event_on_commit`. The
+event is JSON-checked where it is made, and handed to the channel layer after the
+surrounding transaction commits, so that nothing is announced that was not stored (and a
+rolled-back write announces nothing).
+
+Agents' events go only where they matter: a change every inbox shows (a chat opened,
+claimed, transferred or ended, anything about a waiting chat) to every agent socket; the
+rest of an assigned chat (its messages, its per-message inbox refresh, a rating, customer
+typing) to the assigned agent's sockets and to the sockets watching its transcript. So a
+message costs a few frames, not one per connected agent.
 """
 
 import asyncio
@@ -18,10 +25,40 @@ logger = logging.getLogger(__name__)
 
 AGENTS_GROUP = "agents"
 QUEUE_GROUP = "queue"
+EVENT = "chat.event"
+# The copy of an event sent to a transcript's watchers: the chat's assigned agent has the
+# same event from their own group, so their sockets drop this one (no duplicates).
+WATCHED_EVENT = "chat.watched_event"
 
 
 def session_group(session_pk: int) -> str:
+    """The customer's socket of one chat."""
     return f"session.{session_pk}"
+
+
+def agent_group(agent_pk: int) -> str:
+    """Every socket of one agent."""
+    return f"agent.{agent_pk}"
+
+
+def watchers_group(session_pk: int) -> str:
+    """Agent sockets that have the chat's transcript open (``watch`` frame)."""
+    return f"session.{session_pk}.agents"
+
+
+def agent_targets(*, session_pk: int, assigned_agent_id: int | None, everyone: bool) -> list[tuple[str, str]]:
+    """(group, layer message type) pairs an agents' event about one chat goes to."""
+    if everyone or assigned_agent_id is None:
+        return [(AGENTS_GROUP, EVENT)]
+    return [(agent_group(assigned_agent_id), EVENT), (watchers_group(session_pk), WATCHED_EVENT)]
+
+
+def customer_typing_targets(*, session_pk: int, assigned_agent_id: int | None) -> list[tuple[str, str]]:
+    """Customer typing: the assigned agent and the transcript's watchers (no inbox shows it)."""
+    targets = [(watchers_group(session_pk), WATCHED_EVENT)]
+    if assigned_agent_id is not None:
+        targets.insert(0, (agent_group(assigned_agent_id), EVENT))
+    return targets
 
 
 def send_event_on_commit(group: str, event: dict) -> None:
@@ -30,7 +67,25 @@ def send_event_on_commit(group: str, event: dict) -> None:
     transaction.on_commit(lambda: _publish(group, payload))
 
 
-async def send_ephemeral_event(group: str, event: dict) -> None:
+def send_agent_event_on_commit(
+    event: dict, *, session_pk: int, assigned_agent_id: int | None, everyone: bool
+) -> None:
+    """Send an agents' event about one chat after commit (groups: :func:`agent_targets`).
+
+    ``everyone``: a change every inbox shows. Otherwise the event is activity in the chat,
+    and goes to every agent only while the chat has no agent (the waiting queue).
+    """
+    payload = json.loads(json.dumps(event))
+    targets = agent_targets(session_pk=session_pk, assigned_agent_id=assigned_agent_id, everyone=everyone)
+    for group, message_type in targets:
+        _publish_on_commit(group, payload, message_type)
+
+
+def _publish_on_commit(group: str, payload: dict, message_type: str) -> None:
+    transaction.on_commit(lambda: _publish(group, payload, message_type))
+
+
+async def send_ephemeral_event(group: str, event: dict, message_type: str = EVENT) -> None:
     """Send a short-lived event (typing) to ``group`` now.
 
     Nothing is stored for it, so there is no commit to wait for; only consumers call this.
@@ -40,16 +95,16 @@ async def send_ephemeral_event(group: str, event: dict) -> None:
     if layer is None:
         return
     try:
-        await layer.group_send(group, {"type": "chat.event", "event": event})
+        await layer.group_send(group, {"type": message_type, "event": event})
     except Exception:
         logger.warning("ephemeral event to %s not delivered", group, exc_info=True)
 
 
-def _publish(group: str, payload: dict) -> None:
+def _publish(group: str, payload: dict, message_type: str = EVENT) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "chat.event", "event": payload}
+    message = {"type": message_type, "event": payload}
     try:
         if isinstance(layer, InMemoryChannelLayer):
             # The in-memory layer lives on the server's event loop: run there.

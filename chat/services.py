@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from . import selectors
 from .classifier import classify
-from .events import AGENTS_GROUP, QUEUE_GROUP, send_event_on_commit, session_group
+from .events import QUEUE_GROUP, send_agent_event_on_commit, send_event_on_commit, session_group
 from .exceptions import (
     AlreadyClaimed,
     AlreadyRated,
@@ -105,14 +105,40 @@ def _announce_message(session: ChatSession, message: ChatMessage) -> None:
     payload = message_payload(message)
     if not message.is_internal:
         send_event_on_commit(session_group(session.pk), {"type": "message", "message": payload})
-    send_event_on_commit(AGENTS_GROUP, {"type": "message", "message": payload, "session_id": session.pk})
+    _announce_to_agents(session, {"type": "message", "message": payload}, change=False)
 
 
-def _announce_session(session: ChatSession) -> None:
+def _announce_session(session: ChatSession, *, change: bool = True) -> None:
+    """``change``: status or assignment changed; otherwise activity (a rating)."""
     send_event_on_commit(
-        session_group(session.pk), {"type": "session", "session": public_session_payload(session)}
+        session_group(session.pk),
+        # assigned_agent: for the customer's socket (where its typing goes), never forwarded.
+        {
+            "type": "session",
+            "session": public_session_payload(session),
+            "assigned_agent": session.assigned_agent_id,
+        },
     )
-    send_event_on_commit(AGENTS_GROUP, {"type": "session", "session": agent_session_payload(session)})
+    event = {"type": "session", "session": agent_session_payload(session)}
+    if not change:
+        event["activity"] = True
+    _announce_to_agents(session, event, change=change)
+
+
+def _announce_inbox_activity(session: ChatSession) -> None:
+    """A message moved the chat's waiting/answered times: refresh its inbox row."""
+    event = {"type": "session", "session": agent_session_payload(session), "activity": True}
+    _announce_to_agents(session, event, change=False)
+
+
+def _announce_to_agents(session: ChatSession, event: dict, *, change: bool) -> None:
+    """Every agents' event names its chat, the chat's agent and status (for the sockets and
+    the pages to decide). A ``change`` of status or assignment goes to every agent; activity
+    only to the chat's agent and its transcript's watchers, unless the chat is waiting."""
+    event.update(session_id=session.pk, assigned_agent=session.assigned_agent_id, status=session.status)
+    send_agent_event_on_commit(
+        event, session_pk=session.pk, assigned_agent_id=session.assigned_agent_id, everyone=change
+    )
 
 
 def _announce_queue() -> None:
@@ -166,8 +192,8 @@ def session_open(
             user_ip=user_ip or None,
             user_agent=(user_agent or "")[:512],
         )
-        send_event_on_commit(
-            AGENTS_GROUP, {"type": "session", "session": agent_session_payload(session), "new": True}
+        _announce_to_agents(
+            session, {"type": "session", "session": agent_session_payload(session), "new": True}, change=True
         )
         _announce_queue()
         if settings.CHAT_AUTO_ASSIGN:
@@ -336,7 +362,7 @@ def _rate_locked(current: ChatSession, rating: int, comment: str) -> ChatSession
     current.satisfaction_rating = rating
     current.satisfaction_comment = comment
     current.save(update_fields=["satisfaction_rating", "satisfaction_comment"])
-    _announce_session(current)
+    _announce_session(current, change=False)
     return current
 
 
@@ -470,7 +496,7 @@ def _post_customer_message(session, session_key, text, client_id) -> PostResult:
     )
     _announce_message(current, message)
     if current.waiting_since == now:  # this message started the wait for an answer
-        send_event_on_commit(AGENTS_GROUP, {"type": "session", "session": agent_session_payload(current)})
+        _announce_inbox_activity(current)
     return PostResult(message, created=True)
 
 
@@ -546,7 +572,7 @@ def _post_locked(current, author, text, client_id, agent, is_internal) -> PostRe
     message.session = current
     _announce_message(current, message)
     if "waiting_since" in fields or "first_response_at" in fields:
-        send_event_on_commit(AGENTS_GROUP, {"type": "session", "session": agent_session_payload(current)})
+        _announce_inbox_activity(current)
     return PostResult(message, created=True)
 
 

@@ -8,6 +8,7 @@ from channels.testing import WebsocketCommunicator
 
 from chat import consumers, services, tickets
 from chat.models import ChatMessage
+from conftest import make_staff
 from jtchat.asgi import application
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,25 @@ async def next_of_type(socket, kind: str) -> dict:
         frame = await socket.receive_json_from(WAIT)
         if frame["type"] == kind:
             return frame
+
+
+async def frames_until_quiet(socket) -> list[dict]:
+    """Every frame that arrives until the socket has been quiet for a moment."""
+    frames = []
+    while not await socket.receive_nothing(0.2):
+        frames.append(await socket.receive_json_from(WAIT))
+    return frames
+
+
+async def signed_in_agent_socket(client, user):
+    staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, user))
+    assert await staff.receive_json_from(WAIT) == {"type": "ready"}
+    return staff
+
+
+async def watch(staff, chat) -> None:
+    await staff.send_json_to({"type": "watch", "session_id": chat.pk})
+    assert await staff.receive_json_from(WAIT) == {"type": "watching", "session_id": chat.pk}
 
 
 async def close_code(socket) -> int:
@@ -290,11 +310,13 @@ def test_queue_events_become_each_customers_own_position_without_the_id_list(
 # --- typing ---------------------------------------------------------------------------
 
 
-def test_customer_typing_reaches_agents_once_per_burst(chat, agent, client):
+def test_customer_typing_reaches_the_assigned_agent_once_per_burst(chat, agent, other_agent, client):
+    services.session_claim(session=chat, agent=agent)
+
     async def scenario():
         socket, _ = await customer_socket(chat)
-        staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
-        assert (await staff.receive_json_from(WAIT))["type"] == "ready"
+        staff = await signed_in_agent_socket(client, agent)
+        bystander = await signed_in_agent_socket(client, other_agent)
 
         for _ in range(5):
             await socket.send_json_to({"type": "typing", "typing": True})
@@ -303,11 +325,15 @@ def test_customer_typing_reaches_agents_once_per_burst(chat, agent, client):
             "session_id": chat.pk,
             "author": "customer",
             "typing": True,
+            "assigned_agent": agent.pk,
+            "status": "active",
         }
+        assert await bystander.receive_nothing(0.2)  # no inbox shows typing
+        await bystander.disconnect()
         assert await staff.receive_nothing(0.2)
         await socket.send_json_to({"type": "typing", "typing": False})
         assert (await staff.receive_json_from(WAIT))["typing"] is False
-        assert await ChatMessage.objects.acount() == 0  # typing is never stored
+        assert await ChatMessage.objects.exclude(author="system").acount() == 0  # typing is never stored
         await socket.disconnect()
         await staff.disconnect()
 
@@ -441,6 +467,154 @@ def test_agent_ticket_expires_and_is_only_for_staff(agent, client, django_user_m
     assert tickets.agent_from_ticket(ticket) is None
 
 
+# --- agent socket: only what concerns the agent ------------------------------------------
+
+
+def test_another_agents_active_chat_reaches_an_agent_only_as_status_changes(
+    chat, agent, other_agent, manager, client, committed
+):
+    services.session_claim(session=chat, agent=other_agent)
+
+    async def scenario():
+        holder = await signed_in_agent_socket(client, other_agent)
+        bystander = await signed_in_agent_socket(client, agent)
+        boss = await signed_in_agent_socket(client, manager)
+
+        await committed(services.message_post, session=chat, author="customer", content="Cadê?")
+        await committed(
+            services.message_post,
+            session=chat,
+            author="agent",
+            agent=other_agent,
+            content="nota",
+            is_internal=True,
+        )
+        seen = [frame for frame in await frames_until_quiet(holder) if frame["type"] == "message"]
+        assert [frame["message"]["content"] for frame in seen] == ["Cadê?", "nota"]
+        assert seen[0]["session_id"] == chat.pk
+        assert seen[0]["assigned_agent"] == other_agent.pk
+        assert seen[0]["status"] == "active"
+        assert await bystander.receive_nothing(0.2)
+        assert await boss.receive_nothing(0.2)
+
+        await committed(services.session_end, session=chat, ended_by="customer")
+        for socket in (bystander, boss):  # the "all" tab shows everyone's chats' status
+            frames = await frames_until_quiet(socket)
+            assert [(frame["type"], frame["session"]["status"]) for frame in frames] == [("session", "ended")]
+            assert frames[0]["session_id"] == chat.pk and "activity" not in frames[0]
+        assert {frame["type"] for frame in await frames_until_quiet(holder)} == {"message", "session"}
+        for socket in (holder, bystander, boss):
+            await socket.disconnect()
+
+    run(scenario)
+
+
+def test_every_change_of_the_waiting_queue_reaches_every_agent(agent, other_agent, client, committed):
+    async def scenario():
+        staff = await signed_in_agent_socket(client, agent)
+        opened = await committed(services.session_open, customer_name="Fábio")
+        new = await staff.receive_json_from(WAIT)
+        assert new["type"] == "session" and new["new"] is True and new["status"] == "waiting"
+
+        await committed(services.message_post, session=opened, author="customer", content="Oi")
+        message, refresh = await staff.receive_json_from(WAIT), await staff.receive_json_from(WAIT)
+        assert message["type"] == "message" and message["message"]["content"] == "Oi"
+        assert message["assigned_agent"] is None
+        assert refresh["type"] == "session" and refresh["activity"] is True  # waiting since
+
+        await committed(services.session_claim, session=opened, agent=other_agent)
+        frames = await frames_until_quiet(staff)
+        # The claim (not the "joined" line, which is the chat's own business).
+        assert [frame["type"] for frame in frames] == ["session"]
+        assert frames[0]["assigned_agent"] == other_agent.pk and frames[0]["status"] == "active"
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_an_agents_own_chats_reach_every_socket_of_that_agent_once(chat, agent, client, committed):
+    services.session_claim(session=chat, agent=agent)
+
+    async def scenario():
+        inbox = await signed_in_agent_socket(client, agent)
+        conversation = await signed_in_agent_socket(client, agent)
+        await watch(conversation, chat)  # the agent's own chat, open in a second tab
+        await committed(services.message_post, session=chat, author="customer", content="Oi de novo")
+        for socket in (inbox, conversation):
+            frames = await frames_until_quiet(socket)
+            messages = [frame["message"]["content"] for frame in frames if frame["type"] == "message"]
+            assert messages == ["Oi de novo"]
+            assert [frame.get("activity") for frame in frames if frame["type"] == "session"] == [True]
+            await socket.disconnect()
+
+    run(scenario)
+
+
+def test_a_watched_transcript_reaches_its_watcher_until_unwatched(
+    chat, agent, other_agent, client, committed
+):
+    services.session_claim(session=chat, agent=other_agent)
+
+    async def scenario():
+        customer, _ = await customer_socket(chat)
+        staff = await signed_in_agent_socket(client, agent)
+        await watch(staff, chat)
+        await watch(staff, chat)  # watching twice is watching once
+
+        await committed(services.message_post, session=chat, author="customer", content="Alguém aí?")
+        frames = await frames_until_quiet(staff)
+        assert [frame["message"]["content"] for frame in frames if frame["type"] == "message"] == [
+            "Alguém aí?"
+        ]
+        await committed(
+            services.message_post,
+            session=chat,
+            author="agent",
+            agent=other_agent,
+            content="só equipe",
+            is_internal=True,
+        )
+        note = await next_of_type(staff, "message")
+        assert note["message"]["is_internal"] is True
+        await customer.send_json_to({"type": "typing", "typing": True})
+        typing = await staff.receive_json_from(WAIT)
+        assert typing["type"] == "typing" and typing["session_id"] == chat.pk
+        assert await staff.receive_nothing(0.2)
+
+        await staff.send_json_to({"type": "unwatch", "session_id": chat.pk})
+        await committed(services.message_post, session=chat, author="customer", content="Oi?")
+        assert await staff.receive_nothing(0.2)
+        contents = [
+            frame["message"]["content"]
+            for frame in await frames_until_quiet(customer)
+            if frame["type"] == "message"
+        ]
+        assert "só equipe" not in contents  # internal notes never reach the customer
+        await customer.disconnect()
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_watching_needs_the_permission_to_view_chats(chat, agent, client, committed, django_user_model):
+    services.session_claim(session=chat, agent=agent)
+    clerk = make_staff(django_user_model, "clerk")  # staff, but not in the chat groups
+
+    async def scenario():
+        staff = await signed_in_agent_socket(client, clerk)
+        for frame in (
+            {"type": "watch", "session_id": chat.pk},
+            {"type": "watch", "session_id": "1"},
+            {"type": "watch"},
+        ):
+            await staff.send_json_to(frame)
+        await committed(services.message_post, session=chat, author="customer", content="Oi")
+        assert await staff.receive_nothing(0.2)
+        await staff.disconnect()
+
+    run(scenario)
+
+
 def test_agent_groups_are_joined_again_on_ping(agent, client, committed):
     """A socket that lost its group (as after a Redis restart) receives again after a ping."""
 
@@ -454,6 +628,34 @@ def test_agent_groups_are_joined_again_on_ping(agent, client, committed):
         assert await staff.receive_json_from(WAIT) == {"type": "pong"}
         await committed(services.session_open)
         assert (await staff.receive_json_from(WAIT))["type"] == "session"
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_own_and_watched_chat_groups_are_joined_again_on_ping(
+    chat, other_chat, agent, other_agent, client, committed
+):
+    services.session_claim(session=chat, agent=agent)
+    services.session_claim(session=other_chat, agent=other_agent)
+
+    async def scenario():
+        staff = await signed_in_agent_socket(client, agent)
+        await watch(staff, other_chat)
+        layer = get_channel_layer()
+        layer.groups.pop(f"agent.{agent.pk}", None)
+        layer.groups.pop(f"session.{other_chat.pk}.agents", None)
+        for session in (chat, other_chat):
+            await committed(services.message_post, session=session, author="customer", content="perdida")
+        assert await staff.receive_nothing(0.2)
+        await staff.send_json_to({"type": "ping"})
+        assert await staff.receive_json_from(WAIT) == {"type": "pong"}
+        for session in (chat, other_chat):
+            await committed(services.message_post, session=session, author="customer", content="de volta")
+        frames = await frames_until_quiet(staff)
+        assert sorted(frame["session_id"] for frame in frames if frame["type"] == "message") == sorted(
+            [chat.pk, other_chat.pk]
+        )
         await staff.disconnect()
 
     run(scenario)

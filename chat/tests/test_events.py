@@ -20,7 +20,7 @@ PUBLIC_SESSION_FIELDS = set(PublicSessionSerializer.Meta.fields) - {"session_id"
 def published(monkeypatch):
     """Every (group, event) handed to the channel layer."""
     sent = []
-    monkeypatch.setattr(events, "_publish", lambda group, payload: sent.append((group, payload)))
+    monkeypatch.setattr(events, "_publish", lambda group, payload, *_: sent.append((group, payload)))
     return sent
 
 
@@ -68,6 +68,8 @@ def test_every_event_services_make_round_trips_through_json(
     assert kinds == {
         ("agents", "session"),
         ("agents", "message"),
+        ("agent", "session"),
+        ("agent", "message"),
         ("queue", "queue"),
         ("session", "message"),
         ("session", "session"),
@@ -81,6 +83,55 @@ def test_every_event_services_make_round_trips_through_json(
                 assert event["message"]["is_internal"] is False
         if group == events.QUEUE_GROUP:
             assert set(event) == {"type", "waiting", "agents_available", "wait_per_chat_seconds"}
+
+
+def test_agents_events_go_to_every_agent_only_for_the_queue_and_status_changes(
+    monkeypatch, django_capture_on_commit_callbacks, agent
+):
+    sent = []
+    monkeypatch.setattr(
+        events,
+        "_publish",
+        lambda group, payload, message_type=events.EVENT: sent.append((group, message_type, payload)),
+    )
+    chat = services.session_open(customer_name="Carla")
+
+    def agents_events(service, **kwargs):
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            service(**kwargs)
+        return [
+            (group, message_type, event["type"], event.get("activity", False))
+            for group, message_type, event in sent
+            if not group.startswith("queue") and group != events.session_group(chat.pk)
+        ]
+
+    everyone = events.AGENTS_GROUP, events.EVENT
+    own = f"agent.{agent.pk}", events.EVENT
+    watchers = f"session.{chat.pk}.agents", events.WATCHED_EVENT
+    # Waiting: a customer message and its inbox refresh are the queue's business.
+    assert agents_events(services.message_post, session=chat, author="customer", content="Oi") == [
+        (*everyone, "message", False),
+        (*everyone, "session", True),
+    ]
+    # The claim is a status change; its "joined" line belongs to the chat.
+    assert agents_events(services.session_claim, session=chat, agent=agent) == [
+        (*own, "message", False),
+        (*watchers, "message", False),
+        (*everyone, "session", False),
+    ]
+    # The first answer moves the chat's inbox row (answered, no longer waiting): activity.
+    reply = {"author": "agent", "agent": agent, "content": "Olá!"}
+    assert agents_events(services.message_post, session=chat, **reply) == [
+        (*own, "message", False),
+        (*watchers, "message", False),
+        (*own, "session", True),
+        (*watchers, "session", True),
+    ]
+    agent_bound = [event for group, _type, event in sent if group in (own[0], watchers[0])]
+    assert {(e["session_id"], e["assigned_agent"], e["status"]) for e in agent_bound} == {
+        (chat.pk, agent.pk, "active")
+    }
 
 
 def test_a_payload_that_is_not_json_fails_where_it_is_made():

@@ -64,6 +64,8 @@ def test_typing_crosses_redis_both_ways(chat, agent, client):
         customer, _ = await customer_socket(chat)
         staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
         assert await staff.receive_json_from(WAIT) == {"type": "ready"}
+        await staff.send_json_to({"type": "watch", "session_id": chat.pk})  # the open transcript
+        assert await staff.receive_json_from(WAIT) == {"type": "watching", "session_id": chat.pk}
         await customer.send_json_to({"type": "typing", "typing": True})
         assert (await staff.receive_json_from(WAIT))["author"] == "customer"
         await staff.send_json_to({"type": "typing", "session_id": chat.pk, "typing": True})

@@ -85,6 +85,9 @@ def test_customer_and_agent_on_different_servers_talk_live(two_servers, django_u
                 assert seen["message"]["content"] == "Cadê meu pacote?"
                 chat_id = seen["session_id"]
 
+                # The agent opens the transcript: its typing comes to the transcript's watchers.
+                await staff.send(json.dumps({"type": "watch", "session_id": chat_id}))
+                await next_frame(staff, "watching")
                 await customer.send(json.dumps({"type": "typing", "typing": True}))
                 typing = await next_frame(staff, "typing")
                 assert typing == {
@@ -92,6 +95,8 @@ def test_customer_and_agent_on_different_servers_talk_live(two_servers, django_u
                     "session_id": chat_id,
                     "author": "customer",
                     "typing": True,
+                    "assigned_agent": None,
+                    "status": "waiting",
                 }
 
                 reply = await asyncio.to_thread(

@@ -448,16 +448,17 @@
     onState: function (state) {
       Live.setLiveState(liveState, state, S);
     },
-    onReady: function (reconnected) {
-      if (reconnected) {
-        catchUp();
-      }
+    onReady: function () {
+      // This transcript's events come to watchers (the inbox gets status changes only).
+      socket.send({ type: "watch", session_id: config.sessionId });
     },
     onEvent: function (event) {
       if (event.session_id !== undefined && event.session_id !== config.sessionId) {
         return;
       }
-      if (event.type === "message") {
+      if (event.type === "watching") {
+        catchUp(); // whatever came between the page (or the last drop) and the watch
+      } else if (event.type === "message") {
         appendMessage(event.message);
       } else if (event.type === "typing" && event.author === "customer") {
         showCustomerTyping(Boolean(event.typing));
