@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import selectors
 from .classifier import classify
@@ -245,7 +246,8 @@ def session_claim(*, session: ChatSession, agent) -> ChatSession:
                 return current
             holder = current.assigned_agent.public_name if current.assigned_agent else ""
             raise AlreadyClaimed(agent_name=holder)
-        _add_system_message(current, _system_text("%(agent)s joined the chat.", agent=agent.public_name), now)
+        joined = _system_text(gettext_noop("%(agent)s joined the chat."), agent=agent.public_name)
+        _add_system_message(current, joined, now)
         _announce_session(current)
         _announce_queue()
     return current
@@ -270,7 +272,7 @@ def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
         current.save(update_fields=["assigned_agent", "status", "agent_read_message_id"])
         _add_system_message(
             current,
-            _system_text("The chat was transferred to %(agent)s.", agent=to_agent.public_name),
+            _system_text(gettext_noop("The chat was transferred to %(agent)s."), agent=to_agent.public_name),
             now,
         )
         _announce_session(current)
@@ -318,11 +320,11 @@ def session_end(
             fields += ["satisfaction_rating", "satisfaction_comment"]
         current.save(update_fields=fields)
         if ended_by == EndedBy.CUSTOMER:
-            text = _system_text("The customer ended the chat.")
+            text = _system_text(gettext_noop("The customer ended the chat."))
         elif ended_by == EndedBy.AGENT:
-            text = _system_text("%(agent)s ended the chat.", agent=agent.public_name)
+            text = _system_text(gettext_noop("%(agent)s ended the chat."), agent=agent.public_name)
         else:
-            text = _system_text("The chat was closed for inactivity.")
+            text = _system_text(gettext_noop("The chat was closed for inactivity."))
         _add_system_message(current, text, now)
         _announce_session(current)
         if was_waiting:
@@ -595,7 +597,7 @@ class AnonymizeResult:
 
 def removed_message_text() -> str:
     """What an anonymized message says, in the product's language."""
-    return _system_text("[removed]")
+    return _system_text(gettext_noop("[removed]"))
 
 
 def sessions_anonymize(*, older_than_days: int, include_messages: bool = False) -> AnonymizeResult:
