@@ -4,26 +4,31 @@ Starts bin/serve-web (gunicorn WSGI) and bin/serve-ws (uvicorn ASGI) on 127.0.0.
 PostgreSQL and Redis, opens N conversations — each customer and each agent on its own socket
 — and has both sides post over HTTP at a steady pace. It prints messages/s, the delivery
 latency (POST sent → the other side's socket has the message) next to the bare POST round
-trip measured in the same run, and counts lost and duplicated messages.
+trip of the same posts, and counts lost and duplicated messages.
 
     .venv/bin/python bench/live_bench.py --conversations 200 --interval 4 --messages 10
 
-Every agent socket is in the agents' group and receives every message and inbox update of
-every chat (that is what the admin inbox shows), so the socket server's fan-out grows with
-agents x messages; the figures include it.
+The simulated clients run in two processes, so that the load generator is not what is
+measured: one holds every customer (sockets and posts), the other every agent. Each agent
+socket watches its own chat's transcript, as the admin's conversation page does. Both
+processes stamp sends and receipts with the system-wide monotonic clock; this process sets
+the chats up, starts both sides at the same instant and joins their records.
+
+Agents receive what concerns them (chat/events.py): their own chats, the waiting queue and
+everyone's status changes; frames about another agent's active chat are counted as "foreign"
+(expected: none).
 """
 
 import argparse
 import asyncio
 import json
+import multiprocessing
 import random
 import sys
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
-
-from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -42,6 +47,11 @@ from bench.common import (  # noqa: E402
 )
 
 AGENT_PASSWORD_HASH = "!bench-agents-sign-in-through-their-session"
+QUIET_SECONDS = 2.0
+SETTLE_LIMIT_SECONDS = 180.0
+
+
+# --- set-up (this process, with Django) ----------------------------------------------------
 
 
 def prepare_agents(count: int) -> list[tuple[int, str]]:
@@ -85,99 +95,7 @@ def session_pks(keys: list[str]) -> dict[str, int]:
     }
 
 
-class Run:
-    def __init__(self, args, web_port: int, ws_port: int):
-        self.args = args
-        self.web_port = web_port
-        self.ws_url = f"ws://127.0.0.1:{ws_port}"
-        self.sent: dict[str, tuple[float, int, str]] = {}  # client_id -> (t0, conversation, side)
-        self.delivered: dict[str, float] = {}
-        self.latency = {"customer": [], "agent": []}
-        self.post_rtt: list[float] = []
-        self.post_errors = Counter()
-        self.duplicates = 0
-        self.agent_message_frames = Counter()
-        self.frames = 0
-
-    async def reader(self, socket, conversation: int, side: str, pk: int) -> None:
-        """Record deliveries meant for this side; count every message frame (duplicates)."""
-        seen = Counter()
-        own_marker = f'"session_id": {pk}}}'
-        async for raw in socket:
-            now = time.perf_counter()
-            self.frames += 1
-            if side == "agent":
-                if not raw.startswith('{"type": "message"'):
-                    continue
-                self.agent_message_frames[conversation] += 1
-                if not raw.endswith(own_marker):
-                    continue
-            frame = json.loads(raw)
-            if frame.get("type") != "message":
-                continue
-            message = frame["message"]
-            seen[message["id"]] += 1
-            if seen[message["id"]] > 1:
-                self.duplicates += 1
-                continue
-            client_id = message.get("client_id")
-            origin = self.sent.get(client_id)
-            if origin and origin[2] != side and client_id not in self.delivered:
-                self.delivered[client_id] = now
-                self.latency[origin[2]].append(now - origin[0])
-
-    async def conversation(self, index: int, key: str, pk: int, agent_session: str, start_at: float) -> None:
-        args = self.args
-        customer_http = HttpConnection(self.web_port)
-        agent_http = HttpConnection(self.web_port, staff_headers(agent_session, self.web_port))
-        for turn in range(args.messages):
-            side = "customer" if turn % 2 == 0 else "agent"
-            await asyncio.sleep(max(0.0, start_at + turn * args.interval - time.perf_counter()))
-            client_id = str(uuid.uuid4())
-            content = f"{side} {index} turn {turn}"
-            self.sent[client_id] = (time.perf_counter(), index, side)
-            t0 = self.sent[client_id][0]
-            if side == "customer":
-                status, _ = await customer_http.request(
-                    "POST",
-                    "/api/chat/message",
-                    {"session_id": key, "author": "user", "content": content, "client_id": client_id},
-                )
-            else:
-                status, _ = await agent_http.request(
-                    "POST", f"/api/chat/sessions/{pk}/messages/", {"content": content, "client_id": client_id}
-                )
-            self.post_rtt.append(time.perf_counter() - t0)
-            if status not in (200, 201):
-                self.post_errors[status] += 1
-                del self.sent[client_id]
-        customer_http.close()
-        agent_http.close()
-
-
-async def open_socket(url: str, hello: dict, **options):
-    socket = await connect(url, compression=None, max_queue=None, open_timeout=60, **options)
-    await socket.send(json.dumps(hello))
-    ready = json.loads(await asyncio.wait_for(socket.recv(), 60))
-    if ready.get("type") != "ready":
-        raise SystemExit(f"socket not ready: {ready}")
-    return socket
-
-
-async def gather_limited(coroutines, limit: int = 50):
-    semaphore = asyncio.Semaphore(limit)
-
-    async def limited(coroutine):
-        async with semaphore:
-            return await coroutine
-
-    return await asyncio.gather(*(limited(c) for c in coroutines))
-
-
-async def bench(args, web_port: int, ws_port: int, agents: list[tuple[int, str]], web, ws) -> dict:
-    run = Run(args, web_port, ws_port)
-    count = args.conversations
-
+async def open_chats(web_port: int, count: int) -> list[str]:
     opener = HttpConnection(web_port)
     keys = []
     for index in range(count):
@@ -187,98 +105,275 @@ async def bench(args, web_port: int, ws_port: int, agents: list[tuple[int, str]]
         assert status == 201, (status, body)
         keys.append(body["session_id"])
     opener.close()
-    pks = await asyncio.to_thread(session_pks, keys)
+    return keys
 
-    customer_sockets = await gather_limited(
-        open_socket(f"{run.ws_url}/ws/chat/", {"type": "hello", "session_id": key, "after": 0})
-        for key in keys
-    )
-    agent_sockets = await gather_limited(
-        open_socket(
-            f"{run.ws_url}/ws/agents/",
-            {"type": "hello"},
-            origin=f"http://127.0.0.1:{web_port}",
-            additional_headers={"Cookie": f"sessionid={session_key}"},
-        )
-        for _, session_key in agents
-    )
-    readers = [
-        asyncio.ensure_future(run.reader(socket, i, "customer", pks[keys[i]]))
-        for i, socket in enumerate(customer_sockets)
-    ] + [
-        asyncio.ensure_future(run.reader(socket, i, "agent", pks[keys[i]]))
-        for i, socket in enumerate(agent_sockets)
-    ]
 
-    async def claim(index: int):
-        http = HttpConnection(web_port, staff_headers(agents[index][1], web_port))
-        status, body = await http.request("POST", f"/api/chat/sessions/{pks[keys[index]]}/claim/")
+async def claim_all(web_port: int, chats: list[dict]) -> None:
+    semaphore = asyncio.Semaphore(8)
+
+    async def claim(chat):
+        async with semaphore:
+            http = HttpConnection(web_port, staff_headers(chat["agent_session"], web_port))
+            status, body = await http.request("POST", f"/api/chat/sessions/{chat['pk']}/claim/")
+            http.close()
+            assert status == 200, (status, body)
+
+    await asyncio.gather(*(claim(chat) for chat in chats))
+
+
+# --- one side of every conversation (a child process) --------------------------------------
+
+
+class Side:
+    """Every customer, or every agent: their sockets, their posts, what they received."""
+
+    def __init__(self, side: str, config: dict):
+        self.side = side
+        self.config = config
+        self.sent: dict[str, float] = {}  # client_id -> monotonic time the POST was sent
+        self.received: dict[str, float] = {}  # the other side's client_id -> time it arrived
+        self.post_rtt: list[float] = []
+        self.post_errors = Counter()
+        self.duplicates = 0
+        self.foreign = 0  # agent frames about someone else's active chat
+        self.frames = 0
+        self.last_frame_at = time.monotonic()
+
+    def route(self, chat: dict) -> tuple[str, dict, dict]:
+        ws_url = f"ws://127.0.0.1:{self.config['ws_port']}"
+        if self.side == "customer":
+            return f"{ws_url}/ws/chat/", {"type": "hello", "session_id": chat["key"], "after": 0}, {}
+        options = {
+            "origin": f"http://127.0.0.1:{self.config['web_port']}",
+            "additional_headers": {"Cookie": f"sessionid={chat['agent_session']}"},
+        }
+        return f"{ws_url}/ws/agents/", {"type": "hello"}, options
+
+    async def open_socket(self, chat: dict):
+        from websockets.asyncio.client import connect
+
+        url, hello, options = self.route(chat)
+        socket = await connect(url, compression=None, max_queue=None, open_timeout=60, **options)
+        await socket.send(json.dumps(hello))
+        ready = json.loads(await asyncio.wait_for(socket.recv(), 60))
+        if ready.get("type") != "ready":
+            raise SystemExit(f"socket not ready: {ready}")
+        if self.side == "agent" and self.config["watch"]:
+            await socket.send(json.dumps({"type": "watch", "session_id": chat["pk"]}))
+        return socket
+
+    async def reader(self, socket, chat: dict) -> None:
+        seen: set[int] = set()
+        async for raw in socket:
+            now = time.monotonic()
+            self.frames += 1
+            self.last_frame_at = now
+            if not raw.startswith('{"type": "message"'):
+                continue
+            frame = json.loads(raw)
+            if self.side == "agent" and frame.get("session_id") != chat["pk"]:
+                if frame.get("status") == "active":
+                    self.foreign += 1
+                continue
+            message = frame["message"]
+            if message["id"] in seen:
+                self.duplicates += 1
+                continue
+            seen.add(message["id"])
+            client_id = message.get("client_id")
+            if client_id and client_id not in self.sent:
+                self.received.setdefault(client_id, now)
+
+    async def post(self, chat: dict, turns: list[int], began: float) -> None:
+        interval = self.config["interval"]
+        if self.side == "customer":
+            http = HttpConnection(self.config["web_port"])
+        else:
+            http = HttpConnection(
+                self.config["web_port"], staff_headers(chat["agent_session"], self.config["web_port"])
+            )
+        start_at = began + chat["offset"]
+        for turn in turns:
+            await asyncio.sleep(max(0.0, start_at + turn * interval - time.monotonic()))
+            client_id = str(uuid.uuid4())
+            content = f"{self.side} {chat['index']} turn {turn}"
+            t0 = self.sent[client_id] = time.monotonic()
+            if self.side == "customer":
+                body = {
+                    "session_id": chat["key"],
+                    "author": "user",
+                    "content": content,
+                    "client_id": client_id,
+                }
+                status, _ = await http.request("POST", "/api/chat/message", body)
+            else:
+                path = f"/api/chat/sessions/{chat['pk']}/messages/"
+                status, _ = await http.request("POST", path, {"content": content, "client_id": client_id})
+            self.post_rtt.append(time.monotonic() - t0)
+            if status not in (200, 201):
+                self.post_errors[status] += 1
+                del self.sent[client_id]
         http.close()
-        assert status == 200, (status, body)
 
-    await gather_limited((claim(i) for i in range(count)), limit=8)
-    # Every claim reaches every agent socket (and moves every waiting customer's queue):
-    # wait until that backlog has drained, so the measurement sees the steady state.
-    quiet_since, frames_seen, give_up = time.perf_counter(), run.frames, time.perf_counter() + 180
-    while time.perf_counter() - quiet_since < 2 and time.perf_counter() < give_up:
-        await asyncio.sleep(0.5)
-        if run.frames != frames_seen:
-            quiet_since, frames_seen = time.perf_counter(), run.frames
-    setup_drain_seconds = time.perf_counter() - (give_up - 180)
+    async def run(self, conn) -> None:
+        chats = self.config["chats"]
+        semaphore = asyncio.Semaphore(50)
 
-    frames_before, cpu_web, cpu_ws = run.frames, web.cpu_seconds(), ws.cpu_seconds()
-    cpu_client = time.process_time()
-    fanout_before = Counter(run.agent_message_frames)
-    began = time.perf_counter()
-    spread = args.interval
-    await asyncio.gather(
-        *(
-            run.conversation(i, keys[i], pks[keys[i]], agents[i][1], began + random.uniform(0, spread))
-            for i in range(count)
+        async def opened(chat):
+            async with semaphore:
+                return await self.open_socket(chat)
+
+        sockets = await asyncio.gather(*(opened(chat) for chat in chats))
+        readers = [
+            asyncio.ensure_future(self.reader(s, chat)) for s, chat in zip(sockets, chats, strict=True)
+        ]
+        conn.send(("open", None))
+
+        command, _ = await asyncio.to_thread(conn.recv)
+        assert command == "settle"
+        # Set-up events (claims, queue moves) drain before anything is measured.
+        give_up = time.monotonic() + SETTLE_LIMIT_SECONDS
+        while time.monotonic() - self.last_frame_at < QUIET_SECONDS and time.monotonic() < give_up:
+            await asyncio.sleep(0.2)
+        conn.send(("settled", None))
+
+        command, began = await asyncio.to_thread(conn.recv)
+        assert command == "go"
+        self.sent.clear()
+        self.received.clear()
+        self.duplicates = self.foreign = self.frames = 0
+        cpu_before = time.process_time()
+        parity = 0 if self.side == "customer" else 1
+        turns = [turn for turn in range(self.config["messages"]) if turn % 2 == parity]
+        expected = sum(1 for turn in range(self.config["messages"]) if turn % 2 != parity) * len(chats)
+        await asyncio.gather(*(self.post(chat, turns, began) for chat in chats))
+        posted_at = time.monotonic()
+        deadline = posted_at + self.config["drain"]
+        while len(self.received) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # late duplicates would show up now
+        cpu = time.process_time() - cpu_before
+        conn.send(
+            (
+                "done",
+                {
+                    "sent": self.sent,
+                    "received": self.received,
+                    "post_rtt": self.post_rtt,
+                    "post_errors": dict(self.post_errors),
+                    "duplicates": self.duplicates,
+                    "foreign": self.foreign,
+                    "frames": self.frames,
+                    "cpu_seconds": cpu,
+                    "posted_at": posted_at,
+                },
+            )
         )
-    )
-    posting_seconds = time.perf_counter() - began
-    deadline = time.perf_counter() + args.drain
-    while len(run.delivered) < len(run.sent) and time.perf_counter() < deadline:
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(0.5)  # late duplicates would show up now
-    elapsed = time.perf_counter() - began
-    cpu_web, cpu_ws = web.cpu_seconds() - cpu_web, ws.cpu_seconds() - cpu_ws
-    cpu_client = time.process_time() - cpu_client
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
 
-    for task in readers:
-        task.cancel()
-    for socket in customer_sockets + agent_sockets:
-        await socket.close()
 
-    posted = len(run.sent)
-    fanout = [run.agent_message_frames[i] - fanout_before[i] for i in range(count)]
-    short = sum(1 for frames in fanout if frames < posted)  # every agent sees every message
-    over = sum(1 for frames in fanout if frames > posted)
-    delivered_all = run.latency["customer"] + run.latency["agent"]
+def side_main(conn, side: str, config: dict) -> None:
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    runner(Side(side, config).run(conn))
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def expect(conn, command: str, timeout: float):
+    if not conn.poll(timeout):
+        raise SystemExit(f"a client process did not answer {command!r} within {timeout:.0f} s")
+    answer, value = conn.recv()
+    assert answer == command, (answer, command)
+    return value
+
+
+def measure(args, chats: list[dict], web, ws) -> dict:
+    config = {
+        "web_port": args.web_port,
+        "ws_port": args.ws_port,
+        "interval": args.interval,
+        "messages": args.messages,
+        "drain": args.drain,
+        "watch": not args.no_watch,
+        "chats": chats,
+    }
+    context = multiprocessing.get_context("spawn")
+    pipes, processes = {}, {}
+    for side in ("customer", "agent"):
+        parent_end, child_end = context.Pipe()
+        process = context.Process(target=side_main, args=(child_end, side, config), name=f"bench-{side}s")
+        process.start()
+        pipes[side], processes[side] = parent_end, process
+    try:
+        for conn in pipes.values():
+            expect(conn, "open", 300)
+        asyncio.run(claim_all(args.web_port, chats))
+        settle_started = time.monotonic()
+        for conn in pipes.values():
+            conn.send(("settle", None))
+        for conn in pipes.values():
+            expect(conn, "settled", SETTLE_LIMIT_SECONDS + 30)
+        settle_seconds = time.monotonic() - settle_started
+
+        began = time.monotonic() + 1.0
+        for conn in pipes.values():
+            conn.send(("go", began))
+        cpu_web, cpu_ws = web.cpu_seconds(), ws.cpu_seconds()
+        timeout = args.messages * args.interval + args.interval + args.drain + 120
+        records = {side: expect(conn, "done", timeout) for side, conn in pipes.items()}
+        elapsed = max(record["posted_at"] for record in records.values()) - began
+        cpu_web, cpu_ws = web.cpu_seconds() - cpu_web, ws.cpu_seconds() - cpu_ws
+    finally:
+        for process in processes.values():
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+
+    customers, agents = records["customer"], records["agent"]
+    to_agent = [agents["received"][c] - t0 for c, t0 in customers["sent"].items() if c in agents["received"]]
+    to_customer = [
+        customers["received"][c] - t0 for c, t0 in agents["sent"].items() if c in customers["received"]
+    ]
+    posted = len(customers["sent"]) + len(agents["sent"])
+    delivered = to_agent + to_customer
+    rtt = customers["post_rtt"] + agents["post_rtt"]
+    errors = Counter(customers["post_errors"]) + Counter(agents["post_errors"])
+    ms = 1000.0
     return {
-        "conversations": count,
-        "sockets": 2 * count,
+        "conversations": len(chats),
+        "sockets": 2 * len(chats),
         "posted": posted,
-        "post_errors": dict(run.post_errors),
-        "messages_per_second": posted / posting_seconds,
-        "delivery_p50_ms": 1000 * percentile(delivered_all, 0.50),
-        "delivery_p90_ms": 1000 * percentile(delivered_all, 0.90),
-        "delivery_p99_ms": 1000 * percentile(delivered_all, 0.99),
-        "delivery_max_ms": 1000 * max(delivered_all, default=float("nan")),
-        "to_agent_p50_ms": 1000 * percentile(run.latency["customer"], 0.50),
-        "to_customer_p50_ms": 1000 * percentile(run.latency["agent"], 0.50),
-        "post_p50_ms": 1000 * percentile(run.post_rtt, 0.50),
-        "post_p99_ms": 1000 * percentile(run.post_rtt, 0.99),
-        "lost": posted - len(run.delivered),
-        "duplicated": run.duplicates,
-        "agent_sockets_missing_fanout": short,
-        "agent_sockets_with_extra_frames": over,
-        "frames_per_second": (run.frames - frames_before) / elapsed,
+        "post_errors": dict(errors),
+        "messages_per_second": posted / elapsed,
+        "delivery_p50_ms": ms * percentile(delivered, 0.50),
+        "delivery_p90_ms": ms * percentile(delivered, 0.90),
+        "delivery_p99_ms": ms * percentile(delivered, 0.99),
+        "delivery_max_ms": ms * max(delivered, default=float("nan")),
+        "to_agent_p50_ms": ms * percentile(to_agent, 0.50),
+        "to_agent_p99_ms": ms * percentile(to_agent, 0.99),
+        "to_customer_p50_ms": ms * percentile(to_customer, 0.50),
+        "to_customer_p99_ms": ms * percentile(to_customer, 0.99),
+        "post_p50_ms": ms * percentile(rtt, 0.50),
+        "post_p99_ms": ms * percentile(rtt, 0.99),
+        "customer_post_p50_ms": ms * percentile(customers["post_rtt"], 0.50),
+        "agent_post_p50_ms": ms * percentile(agents["post_rtt"], 0.50),
+        "lost": posted - len(delivered),
+        "duplicated": customers["duplicates"] + agents["duplicates"],
+        "foreign_agent_frames": agents["foreign"],
+        "frames_per_second": (customers["frames"] + agents["frames"]) / elapsed,
         "cpu_web_percent": 100 * cpu_web / elapsed,
         "cpu_ws_percent": 100 * cpu_ws / elapsed,
-        "cpu_client_percent": 100 * cpu_client / elapsed,
-        "setup_drain_seconds": setup_drain_seconds,
+        "cpu_customers_percent": 100 * customers["cpu_seconds"] / elapsed,
+        "cpu_agents_percent": 100 * agents["cpu_seconds"] / elapsed,
+        "settle_seconds": settle_seconds,
     }
 
 
@@ -292,6 +387,7 @@ def main() -> None:
         "--interval", type=float, default=4.0, help="seconds between a conversation's messages"
     )
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for late deliveries")
+    parser.add_argument("--no-watch", action="store_true", help="agent sockets do not watch their transcript")
     parser.add_argument("--web-port", type=int, default=8410)
     parser.add_argument("--ws-port", type=int, default=8411)
     parser.add_argument("--web-workers", default="2")
@@ -315,13 +411,20 @@ def main() -> None:
     ws = start_server("ws", "serve-ws", args.ws_port, {**env, "WEB_CONCURRENCY": "1"}, log_dir)
     load_before = load_average()
     try:
-        try:
-            import uvloop
-
-            runner = uvloop.run
-        except ImportError:
-            runner = asyncio.run
-        figures = runner(bench(args, args.web_port, args.ws_port, agents, web, ws))
+        keys = asyncio.run(open_chats(args.web_port, args.conversations))
+        pks = session_pks(keys)
+        spread = args.interval
+        chats = [
+            {
+                "index": index,
+                "key": key,
+                "pk": pks[key],
+                "agent_session": agents[index][1],
+                "offset": random.uniform(0, spread),
+            }
+            for index, key in enumerate(keys)
+        ]
+        figures = measure(args, chats, web, ws)
     finally:
         ws.stop()
         web.stop()
@@ -331,10 +434,11 @@ def main() -> None:
         f"{args.messages} messages each, one every {args.interval:g} s per conversation"
     )
     print(
-        f"  servers: gunicorn gthread {args.web_workers}x{args.web_threads} (HTTP) + 1 uvicorn worker (/ws/)"
+        f"  servers: gunicorn gthread {args.web_workers}x{args.web_threads} (HTTP) + 1 uvicorn worker "
+        f"(/ws/); clients: 2 processes (customers, agents{'' if args.no_watch else ' watching their chat'})"
     )
     print(f"  load average before: {load_before}; after: {load_average()}")
-    print(f"  set-up events (claims) drained in {figures['setup_drain_seconds']:.1f} s before measuring")
+    print(f"  set-up events (claims) drained in {figures['settle_seconds']:.1f} s before measuring")
     print(
         f"  posted {figures['posted']} messages at {figures['messages_per_second']:.1f} msg/s; "
         f"errors {figures['post_errors']}"
@@ -345,18 +449,23 @@ def main() -> None:
         f"max {figures['delivery_max_ms']:.1f} ms"
     )
     print(
-        f"    to agent p50 {figures['to_agent_p50_ms']:.1f} ms; "
-        f"to customer p50 {figures['to_customer_p50_ms']:.1f} ms"
-    )
-    print(f"  bare POST round trip: p50 {figures['post_p50_ms']:.1f} ms, p99 {figures['post_p99_ms']:.1f} ms")
-    print(
-        f"  lost {figures['lost']}, duplicated {figures['duplicated']}; agent sockets missing inbox messages "
-        f"{figures['agent_sockets_missing_fanout']}, with extra {figures['agent_sockets_with_extra_frames']}"
+        f"    to agent p50 {figures['to_agent_p50_ms']:.1f} ms, p99 {figures['to_agent_p99_ms']:.1f} ms; "
+        f"to customer p50 {figures['to_customer_p50_ms']:.1f} ms, p99 {figures['to_customer_p99_ms']:.1f} ms"
     )
     print(
-        f"  socket frames received: {figures['frames_per_second']:.0f}/s; server CPU: "
-        f"web {figures['cpu_web_percent']:.0f}%, ws {figures['cpu_ws_percent']:.0f}% of one core; "
-        f"this client {figures['cpu_client_percent']:.0f}%"
+        f"  bare POST round trip (the same posts): p50 {figures['post_p50_ms']:.1f} ms, "
+        f"p99 {figures['post_p99_ms']:.1f} ms (customer p50 {figures['customer_post_p50_ms']:.1f}, "
+        f"agent p50 {figures['agent_post_p50_ms']:.1f})"
+    )
+    print(
+        f"  lost {figures['lost']}, duplicated {figures['duplicated']}; "
+        f"agent frames about another agent's active chat: {figures['foreign_agent_frames']}"
+    )
+    print(
+        f"  socket frames received: {figures['frames_per_second']:.0f}/s; CPU (% of one core): "
+        f"web {figures['cpu_web_percent']:.0f}, ws {figures['cpu_ws_percent']:.0f}, "
+        f"customers' client {figures['cpu_customers_percent']:.0f}, "
+        f"agents' client {figures['cpu_agents_percent']:.0f}"
     )
 
 
