@@ -7,7 +7,8 @@ Usage (PostgreSQL only; the database is created by migrate if empty, seeded once
 Seeds once with ``manage.py seed_chats`` (60 days of chats, 40 waiting, 120 active), then
 times the inbox page in-process through Django's test client (middleware, admin, template
 rendering included; no network) and prints the number of queries and the p50/p90 server
-time of each page. Options: --sessions, --messages,
+time of each page, with the p50 split into CPU time in the Django process and time spent
+waiting for PostgreSQL (telling on a busy machine). Options: --sessions, --messages,
 --runs, --explain (print the plans of the list and search queries).
 """
 
@@ -96,18 +97,37 @@ def sample_tracking_code() -> str:
     )
 
 
-def measure(client: Client, url: str, runs: int) -> tuple[int, list[float], int]:
+class SqlTimer:
+    """Adds up the time spent waiting for the database (an execute wrapper)."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def measure(client: Client, url: str, runs: int) -> dict:
+    """Wall time per request, and its split: CPU in this process, waiting for SQL."""
     client.get(url)  # warm caches and the connection
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, response.status_code
     query_count = len(queries)  # now: the next request resets the connection's query log
-    timings = []
+    wall, cpu, sql = [], [], []
     for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-    return query_count, timings, len(response.content)
+        timer = SqlTimer()
+        started, started_cpu = time.perf_counter(), time.process_time()
+        with connection.execute_wrapper(timer):
+            response = client.get(url)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        sql.append(timer.seconds * 1000)
+    return {"queries": query_count, "wall": wall, "cpu": cpu, "sql": sql, "size": len(response.content)}
 
 
 def explain(agent, term: str) -> None:
@@ -148,14 +168,17 @@ def main() -> None:
         ("search: tracking code", INBOX_URL + "?q=" + sample_tracking_code()),
     ]
     print(f"\ninbox benchmark, {args.runs} runs each (server time in-process, ms)")
-    print(f"{'page':<26}{'queries':>8}{'p50':>9}{'p90':>9}{'max':>9}{'KB':>7}")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'page':<26}{'queries':>8}{'p50':>8}{'p90':>8}{'cpu p50':>9}{'sql p50':>9}{'KB':>6}")
     for label, url in pages:
-        count, timings, size = measure(client, url, args.runs)
-        quantiles = statistics.quantiles(timings, n=10)
+        result = measure(client, url, args.runs)
+        p90 = statistics.quantiles(result["wall"], n=10)[8]
         print(
-            f"{label:<26}{count:>8}{statistics.median(timings):>9.1f}{quantiles[8]:>9.1f}"
-            f"{max(timings):>9.1f}{size / 1024:>7.0f}"
+            f"{label:<26}{result['queries']:>8}{statistics.median(result['wall']):>8.1f}{p90:>8.1f}"
+            f"{statistics.median(result['cpu']):>9.1f}{statistics.median(result['sql']):>9.1f}"
+            f"{result['size'] / 1024:>6.0f}"
         )
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     if args.explain:
         explain(agent, "quebrada")
 

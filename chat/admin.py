@@ -31,11 +31,15 @@ from . import (
     services,
 )
 from .exceptions import ChatError, SessionNotFound
-from .models import CannedResponse, ChatMessage, ChatSession
+from .models import CannedResponse, ChatMessage, ChatSession, Issue
 from .serializers import agent_session_payload, message_payload
 
 Status = ChatSession.Status
 LAST_MESSAGE_CHARS = 90
+# Choice labels by value, built once: Model.get_FOO_display() rebuilds (and hashes) the
+# whole choice list on every call, which costs the inbox a few milliseconds per page.
+TOPIC_LABELS = dict(Issue.choices)
+STATUS_LABELS = dict(Status.choices)
 
 
 def short_duration(seconds: float) -> str:
@@ -207,7 +211,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("Topic"))
     def topic_column(self, session):
-        topic = session.get_topic_display() or session.get_issue_display() or "—"
+        topic = TOPIC_LABELS.get(session.topic) or TOPIC_LABELS.get(session.issue) or "—"
         if not session.tracking_code:
             return topic
         return format_html('{}<span class="inbox-sub inbox-code">{}</span>', topic, session.tracking_code)
@@ -243,7 +247,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
             session.assigned_agent.public_name if session.assigned_agent_id else "—",
             session.status,
             session.status,
-            session.get_status_display(),
+            STATUS_LABELS.get(session.status, session.status),
         )
 
     @admin.display(description=gettext_lazy("Unread"), empty_value="")
