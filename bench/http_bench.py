@@ -55,6 +55,7 @@ class WrkResult:
     p99_ms: float
     requests: int
     errors: int
+    cpu_ms_per_request: float = float("nan")
 
 
 @dataclass
@@ -75,6 +76,18 @@ class Server:
                 if parent == self.process.pid:
                     children.append(int(entry.name))
         return children
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers (user + system)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in [self.process.pid, *self.worker_pids()]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -379,11 +392,15 @@ def main() -> None:
                 for name in ("floor", "production"):
                     server = servers[name]
                     wrk(server.port, connections, args.warmup, args.wrk_threads, script)
+                    cpu_before = server.cpu_seconds()
                     result = wrk(server.port, connections, args.duration, args.wrk_threads, script)
+                    used = server.cpu_seconds() - cpu_before
+                    result.cpu_ms_per_request = 1000 * used / max(result.requests, 1)
                     print(
                         f"  round {round_number} {name:<10} c={connections:<3} "
                         f"{result.requests_per_second:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-                        f"p99 {result.p99_ms:6.2f} ms  errors {result.errors}"
+                        f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms_per_request:.2f} ms/req  "
+                        f"errors {result.errors}"
                     )
                     if result.errors:
                         print(f"    {result.errors} answers were not 2xx: see {server.log_path}")
