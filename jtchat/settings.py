@@ -256,7 +256,7 @@ if CHAT_WEBSOCKET_URL and "://" not in CHAT_WEBSOCKET_URL:
     CHAT_WEBSOCKET_URL = f"wss://{CHAT_WEBSOCKET_URL}"
 
 # Client IP (rate limits, user_ip): REMOTE_ADDR, unless this many reverse proxies in front
-# of the app are trusted to append the client's address to X-Forwarded-For (Render: 1).
+# of the app are trusted to append to X-Forwarded-For (Render: 2, Cloudflare and its proxy).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 

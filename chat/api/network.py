@@ -1,8 +1,9 @@
 """The client's IP address, for rate limits and for the ``user_ip`` stored with a new chat.
 
 ``REMOTE_ADDR`` is the only address nobody can forge: it is the peer of the TCP connection.
-Behind a reverse proxy (Render's), that peer is the proxy, and the client's address is in
-``X-Forwarded-For``, which each proxy extends on the right with the address it saw. Only
+Behind reverse proxies (on Render: Cloudflare, then Render's proxy), that peer is the last
+proxy, and the client's address is in ``X-Forwarded-For``, which each proxy extends on the
+right with the address it saw (``client, cloudflare-edge`` on Render). Only
 the entries appended by proxies we trust are believable; anything to their left was sent
 by the client and may be made up. So with ``TRUSTED_PROXY_COUNT = n`` the client is the
 n-th entry from the right (the right-most one that no trusted proxy vouches for being a

@@ -136,4 +136,4 @@ def test_render_runs_the_anonymizer_daily_and_trusts_its_proxy():
     minute, hour, day, month, weekday = cron["schedule"].split()
     assert (day, month, weekday) == ("*", "*", "*")
     assert {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"} <= set(env(cron))
-    assert env(services["jtchat-web"])["TRUSTED_PROXY_COUNT"]["value"] == "1"
+    assert env(services["jtchat-web"])["TRUSTED_PROXY_COUNT"]["value"] == "2"
