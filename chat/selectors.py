@@ -259,16 +259,19 @@ def inbox_search(queryset: QuerySet[ChatSession], term: str) -> QuerySet[ChatSes
     """Every word must match the name, e-mail, tracking code, chat number or a message.
 
     Message text is matched with EXISTS, so a chat with many matching messages is still one
-    row (a join would repeat it and force a DISTINCT over the whole result). Words shorter
-    than three characters are not looked up in messages: they match nearly every chat, and
-    the trigram index (migration 0004) cannot serve them.
+    row (a join would repeat it and force a DISTINCT over the whole result). The chat's own
+    fields are matched in a subquery of chat ids, which PostgreSQL answers from one trigram
+    index (migration 0005) instead of testing three LIKEs on every chat. Words shorter than
+    three characters are not looked up in messages: they match nearly every chat, and
+    trigram indexes cannot serve them.
     """
     for word in _search_words(term):
-        matches = (
+        field_matches = ChatSession.objects.filter(
             Q(customer_name__icontains=word)
             | Q(customer_email__icontains=word)
             | Q(tracking_code__icontains=word)
-        )
+        ).values("pk")
+        matches = Q(pk__in=field_matches)
         if len(word) >= MESSAGE_SEARCH_MIN_CHARS:
             matches |= Exists(ChatMessage.objects.filter(session=OuterRef("pk"), content__icontains=word))
         number = word.removeprefix("#")
