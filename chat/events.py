@@ -106,7 +106,10 @@ def _publish(group: str, payload: dict, message_type: str = EVENT) -> None:
         return
     message = {"type": message_type, "event": payload}
     try:
-        if isinstance(layer, InMemoryChannelLayer):
+        if hasattr(layer, "group_send_blocking"):
+            # The production layer (chat/layers.py): PUBLISH from this thread, no loop hop.
+            layer.group_send_blocking(group, message)
+        elif isinstance(layer, InMemoryChannelLayer):
             # The in-memory layer lives on the server's event loop: run there.
             async_to_sync(layer.group_send)(group, message)
         else:

@@ -569,6 +569,7 @@ def _post_locked(current, author, text, client_id, agent, is_internal) -> PostRe
     if author == Author.AGENT and current.assigned_agent_id == agent.pk:
         current.agent_read_message_id = message.pk
         fields.append("agent_read_message_id")
+        current.assigned_agent = agent  # the events name the agent: no look-up needed
     if fields:
         current.save(update_fields=fields)
     message.session = current
