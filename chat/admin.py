@@ -189,8 +189,9 @@ class ChatSessionAdmin(admin.ModelAdmin):
                     "underOneMinute": _("under 1 min"),
                     "minutes": _("%(minutes)d min"),
                     "hours": _("%(hours)d h %(minutes)02d min"),
-                    "day": _("%(days)d day"),
-                    "days": _("%(days)d days"),
+                    # the catalog's plural entry, in its one-day and many-days forms
+                    "day": ngettext("%(days)d day", "%(days)d days", 1),
+                    "days": ngettext("%(days)d day", "%(days)d days", 2),
                     "staleList": _("The list changed. Clear your selection to update it."),
                 },
             },
