@@ -25,6 +25,10 @@ pytestmark = pytest.mark.django_db
 
 EXAMPLES = 10
 EXCLUDED_CHECKS = [positive_data_acceptance, negative_data_rejection]
+# Bounded (CI runs the suite twice in 20 minutes); no example database left in the tree.
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
@@ -59,14 +63,14 @@ def staff_headers(django_user_model):
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@FUZZ_SETTINGS
 def test_anonymous(case):
     with transaction_kept_open():
         case.call_and_validate(excluded_checks=EXCLUDED_CHECKS)
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@FUZZ_SETTINGS
 def test_signed_in_agent(case, staff_headers):
     with transaction_kept_open():
         case.call_and_validate(headers=staff_headers, excluded_checks=EXCLUDED_CHECKS)
