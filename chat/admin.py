@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.services import user_set_accepting_chats
@@ -79,7 +79,8 @@ class InboxTabFilter(admin.SimpleListFilter):
             ("waiting", gettext_lazy("Waiting")),
             ("mine", gettext_lazy("Mine")),
             ("active", gettext_lazy("Active")),
-            ("ended", gettext_lazy("Ended")),
+            # A tab of many chats ("Encerradas"), where the status label is one chat's.
+            ("ended", pgettext_lazy("inbox tab", "Ended")),
         ]
 
     def choices(self, changelist):
