@@ -74,12 +74,12 @@ from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
+from . import selectors
 from .models import ChatAnalytics, ChatMessage, ChatSession, Issue
 
 Status = ChatSession.Status
 Author = ChatMessage.Author
 
-REPLY_CODENAME = "reply_chatsession"
 SECONDS_DIGITS = 3
 SHARE_DIGITS = 4
 RATING_DIGITS = 3
@@ -550,20 +550,7 @@ def live_figures() -> dict:
         active=Count("id", filter=Q(status=Status.ACTIVE)),
         oldest=Min(waiting_since),
     )
-    agents = (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, accepting_chats=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(
-                groups__permissions__codename=REPLY_CODENAME,
-                groups__permissions__content_type__app_label="chat",
-            )
-            | Q(user_permissions__codename=REPLY_CODENAME, user_permissions__content_type__app_label="chat")
-        )
-        .distinct()
-        .count()
-    )
+    agents = selectors.available_agents_count()
     oldest = open_chats["oldest"]
     now = timezone.now()
     return {

@@ -27,6 +27,8 @@ from django.utils.translation import gettext as _
 from .exceptions import InvalidInput, SessionNotFound
 from .models import CannedResponse, ChatMessage, ChatSession
 
+REPLY_PERMISSION = "chat.reply_chatsession"
+
 Status = ChatSession.Status
 
 # Used for the estimated wait until enough chats were answered to measure one.
@@ -66,8 +68,8 @@ def messages_after(
 
 
 def available_agents_count() -> int:
-    User = get_user_model()
-    return User.objects.filter(is_active=True, is_staff=True, accepting_chats=True).count()
+    """Agents who can answer chats and are accepting new ones (the queue's "available")."""
+    return reply_capable_agents().filter(accepting_chats=True).count()
 
 
 def average_wait_per_chat_seconds() -> float:
@@ -301,7 +303,7 @@ def transcript(*, session: ChatSession, limit: int = TRANSCRIPT_LIMIT) -> list[C
 def reply_capable_agents() -> QuerySet:
     """Active staff who may answer chats, with their number of active chats."""
     User = get_user_model()
-    app_label, codename = "chat", "reply_chatsession"
+    app_label, codename = REPLY_PERMISSION.split(".")
     has_reply = (
         Q(is_superuser=True)
         | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -34,7 +33,7 @@ from .exceptions import (
 from .models import ChatMessage, ChatSession, Issue
 from .serializers import agent_session_payload, message_payload, public_session_payload
 
-REPLY_PERMISSION = "chat.reply_chatsession"
+REPLY_PERMISSION = selectors.REPLY_PERMISSION
 MAX_COMMENT_LENGTH = 1000
 
 Author = ChatMessage.Author
@@ -209,18 +208,9 @@ def session_open(
 
 def _pick_agent_for_new_chat():
     """The accepting agent with the fewest active chats, below the per-agent maximum."""
-    User = get_user_model()
-    app_label, codename = REPLY_PERMISSION.split(".")
-    has_reply = (
-        Q(is_superuser=True)
-        | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
-        | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
-    )
-    eligible_ids = User.objects.filter(has_reply).values("pk")
     return (
-        User.objects.filter(pk__in=eligible_ids, is_active=True, is_staff=True, accepting_chats=True)
-        .annotate(active_chats=Count("assigned_sessions", filter=Q(assigned_sessions__status=Status.ACTIVE)))
-        .filter(active_chats__lt=settings.CHAT_AGENT_MAX_ACTIVE_CHATS)
+        selectors.reply_capable_agents()
+        .filter(accepting_chats=True, active_chats__lt=settings.CHAT_AGENT_MAX_ACTIVE_CHATS)
         .order_by("active_chats", "pk")
         .first()
     )
