@@ -114,7 +114,10 @@ class ChatMessage(models.Model):
 
     # Increasing: the catch-up cursor (`after=<id>`).
     id = models.BigAutoField(primary_key=True)
-    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    # No index of its own: chat_message_cursor_idx (session, id) serves every lookup by chat.
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     author = models.CharField(_("author"), max_length=10, choices=Author)
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
