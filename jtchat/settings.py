@@ -84,7 +84,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -189,7 +188,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Internationalisation: source strings in English, pt-BR by default.
+# Internationalisation: source strings in English; every page speaks LANGUAGE_CODE (pt-BR),
+# whatever the browser asks for: customers and agents work in Portuguese.
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "pt-br")
 LANGUAGES = [("pt-br", _("Brazilian Portuguese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
