@@ -9,6 +9,8 @@ from chat.views import ChatPageView, health
 admin.site.site_header = _("JT Chat — service desk")
 admin.site.site_title = _("JT Chat")
 admin.site.index_title = _("Service desk")
+# The inbox and the conversation page need the width more than a menu of five links.
+admin.site.enable_nav_sidebar = False
 admin.site.login_form = ThrottledAdminLoginForm  # limits password guessing
 
 handler404 = "chat.api.errors.not_found"
