@@ -11,8 +11,8 @@ transcript they watch (``{"type": "watch", "session_id": pk}``, answered by ``wa
 ``unwatch`` stops).
 
 Close codes: 4400 missing or malformed first frame (or none within 10 s), 4403 agent
-socket refused, 4404 unknown chat, 1012 reconnect (the channel layer lost its state; the
-client reconnects and catches up).
+socket refused, 4404 unknown chat, 1012 reconnect (the channel layer lost its state or
+events; the client reconnects and catches up).
 """
 
 import asyncio
@@ -139,6 +139,12 @@ class LayerWatch:
         return self.generation
 
 
+def subscriber_reconnections(layer) -> int:
+    """How often the layer's Redis subscriber connection came back (chat/layers.py): each
+    time, whatever was published meanwhile never arrived."""
+    return getattr(layer, "subscriber_reconnections", 0)
+
+
 def _layer_redis_url(alias: str) -> str | None:
     config = settings.CHANNEL_LAYERS.get(alias, {})
     if not config.get("BACKEND", "").startswith(("channels_redis.", "chat.layers.")):
@@ -221,6 +227,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.greeted = False
         self.joined: set[str] = set()
         self.layer_generation: int | None = None
+        self.layer_reconnections = subscriber_reconnections(self.channel_layer)
+        self.reconnect_asked = False
         self.background: list[asyncio.Task] = []
         await self.accept()
         self.background.append(asyncio.ensure_future(self._close_without_hello()))
@@ -235,6 +243,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
+        if message["type"].startswith("chat.") and self.layer_lost_events():
+            # Events published while the layer's subscriber was away are gone: deliver
+            # nothing after the gap, or the client's cursor would move past it.
+            await self.ask_to_reconnect()
+            return
         await handler(message)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
@@ -303,14 +316,27 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.layer_generation = await self._layer_watch().current_generation()
         self.background.append(asyncio.ensure_future(self._keep_groups()))
 
+    def layer_lost_events(self) -> bool:
+        return subscriber_reconnections(self.channel_layer) != self.layer_reconnections
+
+    async def ask_to_reconnect(self) -> None:
+        """Close with 1012 (once): the client reconnects and catches up from its cursor."""
+        if not self.reconnect_asked:
+            self.reconnect_asked = True
+            await self.close(CLOSE_RECONNECT)
+
     async def refresh_groups(self) -> None:
-        """Re-add this socket to its groups; ask the client to reconnect if Redis lost data."""
+        """Re-add this socket to its groups; ask the client to reconnect if Redis lost data
+        or the layer lost events."""
         if self.layer_generation is None:
+            return
+        if self.layer_lost_events():
+            await self.ask_to_reconnect()
             return
         try:
             generation = await self._layer_watch().current_generation()
             if generation != self.layer_generation:
-                await self.close(CLOSE_RECONNECT)
+                await self.ask_to_reconnect()
                 return
             for group in list(self.joined):
                 await self.channel_layer.group_add(group, self.channel_name)

@@ -9,13 +9,23 @@ the events they receive.
 Services announce from synchronous code (WSGI request threads): ``group_send_blocking``
 publishes from the calling thread with a plain Redis client, instead of handing each event
 to an event loop in another thread and waiting for it there.
+
+Pub/sub keeps nothing for a subscriber that is away: whatever was published while the
+process's subscriber connection was down (a Redis restart, a dropped connection) is gone,
+and redis-py reconnects and subscribes again by itself. The layer counts those reconnections
+(``subscriber_reconnections``) so that the sockets can ask their clients to reconnect and
+catch up before any later event moves the clients' cursors past the gap (chat/consumers.py).
 """
 
+import logging
 import threading
 
 import redis
-from channels_redis.pubsub import RedisPubSubChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisSingleShardConnection
 from channels_redis.utils import _consistent_hash, decode_hosts
+from redis.asyncio.client import PubSub
+
+logger = logging.getLogger(__name__)
 
 
 class SharedDecodingPubSubChannelLayer(RedisPubSubChannelLayer):
@@ -26,6 +36,19 @@ class SharedDecodingPubSubChannelLayer(RedisPubSubChannelLayer):
         self._decoded: dict[int, tuple[bytes, dict]] = {}
         self._blocking_clients: list[redis.Redis] | None = None
         self._blocking_lock = threading.Lock()
+        self.subscriber_reconnections = 0
+
+    def _get_layer(self):
+        """The event loop's pub/sub layer, its shards counting their reconnections."""
+        layer = super()._get_layer()
+        if not getattr(layer, "counts_reconnections", False):
+            layer._shards = [ReconnectionCountingShard(shard.host, layer, self) for shard in layer._shards]
+            layer.counts_reconnections = True
+        return layer
+
+    def subscriber_reconnected(self) -> None:
+        self.subscriber_reconnections += 1
+        logger.warning("Redis subscriber connection re-established; sockets reconnect and catch up")
 
     def group_send_blocking(self, group: str, message: dict) -> None:
         """``group_send`` for synchronous code: one PUBLISH on the calling thread.
@@ -61,3 +84,29 @@ class SharedDecodingPubSubChannelLayer(RedisPubSubChannelLayer):
             self._decoded.pop(next(iter(self._decoded)))
         self._decoded[id(message)] = (message, decoded)
         return decoded
+
+
+class ReconnectionCountingPubSub(PubSub):
+    """redis-py calls ``on_connect`` when the subscriber connection comes back (the first
+    connection is made before it is registered): count it, then subscribe again."""
+
+    def __init__(self, *args, channel_layer: SharedDecodingPubSubChannelLayer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel_layer = channel_layer
+
+    async def on_connect(self, connection):
+        self.channel_layer.subscriber_reconnected()
+        await super().on_connect(connection)
+
+
+class ReconnectionCountingShard(RedisSingleShardConnection):
+    def __init__(self, host, loop_layer, channel_layer: SharedDecodingPubSubChannelLayer):
+        super().__init__(host, loop_layer)
+        self.counting_layer = channel_layer
+
+    def _ensure_redis(self):
+        if self._redis is None:
+            super()._ensure_redis()
+            self._pubsub = ReconnectionCountingPubSub(
+                self._redis.connection_pool, channel_layer=self.counting_layer
+            )

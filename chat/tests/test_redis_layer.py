@@ -110,6 +110,34 @@ def test_sockets_are_asked_to_reconnect_when_redis_lost_its_data(chat, redis_lay
     run(scenario)
 
 
+def test_sockets_are_asked_to_reconnect_when_the_layers_subscriber_connection_came_back(chat, committed):
+    """What was published while the subscriber was away is lost: a later event must not reach
+    the client (its cursor would move past the gap); the socket closes 1012 instead."""
+
+    async def scenario():
+        customer, _ = await customer_socket(chat)
+        layer = get_channel_layer()
+        subscriber = layer._get_layer()._shards[0]._pubsub
+        await subscriber.connection.disconnect()  # redis-py connects and subscribes again
+        for _ in range(100):
+            if layer.subscriber_reconnections:
+                break
+            await asyncio.sleep(0.05)
+        assert layer.subscriber_reconnections == 1
+        await committed(services.message_post, session=chat, author="customer", content="depois da falha")
+        assert await close_code(customer) == 1012
+        await customer.disconnect()
+
+        # The client reconnects, catches up from its cursor, and is live again.
+        customer, _ = await customer_socket(chat)
+        assert (await customer.receive_json_from(WAIT))["message"]["content"] == "depois da falha"
+        await committed(services.message_post, session=chat, author="customer", content="de novo ao vivo")
+        assert (await customer.receive_json_from(WAIT))["message"]["content"] == "de novo ao vivo"
+        await customer.disconnect()
+
+    run(scenario)
+
+
 def test_the_layer_decodes_one_received_message_once_for_all_local_sockets(redis_layer):
     layer = get_channel_layer()
     received = layer.serialize({"type": "chat.event", "event": {"type": "session"}})
