@@ -447,9 +447,13 @@ def message_post(
             messages = messages.filter(session_id=session.pk)
         else:
             messages = messages.filter(session__session_id=selectors.parse_session_key(session_key))
-        existing = messages.first()
+        existing = messages.select_related("session", "agent").first()
         if existing is None:
             raise
+        # Announced again: the first attempt's events may have died with it (a worker killed
+        # between the commit and the publish), and a client only retries when it got no
+        # answer. Clients drop a message id they already have.
+        _announce_message(existing.session, existing)
         return PostResult(existing, created=False)
 
 

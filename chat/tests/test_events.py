@@ -1,6 +1,7 @@
 """Live events: announced only after commit, from services, in JSON-safe shapes."""
 
 import json
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -50,6 +51,24 @@ def test_a_refused_write_announces_nothing(published, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(SessionEnded):
         services.message_post(session=chat, author="agent", agent=agent, content="tarde demais")
     assert published == []
+
+
+def test_a_retried_message_is_announced_again(published, django_capture_on_commit_callbacks):
+    """The first attempt stored the message, but its worker died before publishing: the
+    customer's retry (same client_id) announces it, so the agent still gets it live."""
+    chat = services.session_open(customer_name="Carla")
+    client_id = uuid.uuid4()
+    send = {"session_key": chat.session_id, "author": "customer", "content": "Olá", "client_id": client_id}
+    with django_capture_on_commit_callbacks(execute=False):  # killed before the publish
+        first = services.message_post(**send).message
+    assert published == []
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = services.message_post(**send)
+    assert retried.created is False and retried.message.pk == first.pk
+    announced = [(group, event["message"]["id"]) for group, event in published if event["type"] == "message"]
+    assert (events.session_group(chat.pk), first.pk) in announced
+    assert (events.AGENTS_GROUP, first.pk) in announced  # a waiting chat: every agent
+    assert ChatMessage.objects.filter(client_id=client_id).count() == 1
 
 
 def test_every_event_services_make_round_trips_through_json(
