@@ -527,27 +527,8 @@ def _export_range(request) -> tuple[date | None, date | None, str | None]:
     return first, last, None
 
 
-DAILY_CSV_SOURCE = [
-    "date",
-    "total_sessions",
-    "total_messages",
-    "customer_messages",
-    "agent_messages",
-    "answered_sessions",
-    "abandoned_sessions",
-    "ended_sessions",
-    "frt_avg",
-    "frt_median",
-    "frt_p90",
-    "avg_response_time",
-    "timed_replies",
-    "avg_session_duration",
-    "satisfaction_avg",
-    "ratings_count",
-    "csat_share",
-    "sla_share",
-    "common_issues",
-]
+# Every stored figure of a day except the per-agent JSON and the bookkeeping timestamp.
+DAILY_CSV_SOURCE = [field for field in metrics.DAILY_FIELDS if field not in ("per_agent", "computed_at")]
 DAILY_CSV_HEADER = [
     "date",
     "sessions",
