@@ -321,7 +321,12 @@ class Clients:
         self.posting = True
         self.running = True
         self.in_flight = 0  # posts sent and not answered yet
-        self.agent_cursor = {chat.pk: 0 for chat in chats}
+        # Per chat: the agent has every message up to ``agent_complete``, and has seen up to
+        # ``agent_seen``; until a chat's catch-up after a (re)connection has finished, live
+        # events do not move its complete mark (a catch-up cut short starts again from there).
+        self.agent_complete = {chat.pk: 0 for chat in chats}
+        self.agent_seen = {chat.pk: 0 for chat in chats}
+        self.agent_catching_up: set[int] = set()
 
     # customers -----------------------------------------------------------------------------
 
@@ -436,21 +441,15 @@ class Clients:
                                 if kind == "ready":
                                     attempt = 0
                                     self.record.agent_ready.append(self.record.at())
-                                    # What the agent had before the drop: live events from now
-                                    # on move the cursors, the catch-up starts from here.
-                                    cursors = dict(self.agent_cursor)
+                                    self.agent_catching_up = set(self.by_pk)
                                     # The conversation pages watch their transcript, the inbox
                                     # refreshes; each then reads what came while disconnected.
                                     for pk in watched:
                                         await socket.send(json.dumps({"type": "watch", "session_id": pk}))
-                                    catching_up.append(
-                                        asyncio.ensure_future(self.catch_up(http, others, cursors))
-                                    )
+                                    catching_up.append(asyncio.ensure_future(self.catch_up(http, others)))
                                 elif kind == "watching" and frame.get("session_id") in self.by_pk:
                                     catching_up.append(
-                                        asyncio.ensure_future(
-                                            self.catch_up(http, [frame["session_id"]], cursors)
-                                        )
+                                        asyncio.ensure_future(self.catch_up(http, [frame["session_id"]]))
                                     )
                                 elif kind == "message" and frame.get("session_id") in self.by_pk:
                                     self.agent_message(frame["session_id"], frame["message"], live=True)
@@ -480,15 +479,18 @@ class Clients:
                 record.agent_duplicate_frames += 1
             return
         (record.agent_live if live else record.agent_catch_up)[message["id"]] = message.get("client_id")
-        self.agent_cursor[session_pk] = max(self.agent_cursor[session_pk], message["id"])
+        self.agent_seen[session_pk] = max(self.agent_seen[session_pk], message["id"])
+        if session_pk not in self.agent_catching_up:
+            self.agent_complete[session_pk] = self.agent_seen[session_pk]
 
-    async def catch_up(self, http, session_pks: list[int], cursors: dict[int, int]) -> None:
-        """GET .../messages/?after=<last id before the drop> for each chat, page by page; a
-        failed read is tried again (the socket is already live: nothing falls in between)."""
+    async def catch_up(self, http, session_pks: list[int]) -> None:
+        """GET .../messages/?after=<complete mark> for each chat, page by page; a failed read
+        is tried again. The socket was live before the read: once it answered, the chat is
+        complete up to the last id seen."""
         import httpx
 
         for pk in session_pks:
-            after, attempt = cursors[pk], 0
+            after, attempt = self.agent_complete[pk], 0
             while True:
                 try:
                     response = await http.get(f"/api/chat/sessions/{pk}/messages/?after={after}")
@@ -505,6 +507,8 @@ class Clients:
                 if len(messages) < CATCH_UP_PAGE_SIZE:
                     break
                 after = messages[-1]["id"]
+            self.agent_catching_up.discard(pk)
+            self.agent_complete[pk] = self.agent_seen[pk]
 
     async def pinger(self, socket, every: float) -> None:
         from websockets.exceptions import ConnectionClosed
