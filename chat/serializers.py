@@ -81,15 +81,23 @@ class AgentSessionSerializer(serializers.ModelSerializer):
         return agent.public_name if agent else None
 
 
+# The live events' shapes, made by one instance of each serializer: a new instance builds its
+# fields again (a ModelSerializer from the model), which costs far more than the
+# representation itself, and services make these on every write. Representing is stateless.
+_message_shape = MessageSerializer()
+_public_session_shape = PublicSessionSerializer()
+_agent_session_shape = AgentSessionSerializer()
+
+
 def message_payload(message: ChatMessage) -> dict:
-    return dict(MessageSerializer(message).data)
+    return dict(_message_shape.to_representation(message))
 
 
 def public_session_payload(session: ChatSession) -> dict:
-    data = dict(PublicSessionSerializer(session).data)
+    data = dict(_public_session_shape.to_representation(session))
     data.pop("session_id")  # events travel on the session's own socket; no need to repeat it
     return data
 
 
 def agent_session_payload(session: ChatSession) -> dict:
-    return dict(AgentSessionSerializer(session).data)
+    return dict(_agent_session_shape.to_representation(session))
