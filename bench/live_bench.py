@@ -14,6 +14,9 @@ socket watches its own chat's transcript, as the admin's conversation page does.
 processes stamp sends and receipts with the system-wide monotonic clock; this process sets
 the chats up, starts both sides at the same instant and joins their records.
 
+The server's own part is printed too: from the message's ``created_at`` (stamped just before
+its INSERT) to the socket's receipt, on the wall clock both share.
+
 Agents receive what concerns them (chat/events.py): their own chats, the waiting queue and
 everyone's status changes; frames about another agent's active chat are counted as "foreign"
 (expected: none).
@@ -28,6 +31,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -132,6 +136,7 @@ class Side:
         self.config = config
         self.sent: dict[str, float] = {}  # client_id -> monotonic time the POST was sent
         self.received: dict[str, float] = {}  # the other side's client_id -> time it arrived
+        self.stored_to_socket: list[float] = []  # the message's created_at -> its arrival
         self.post_rtt: list[float] = []
         self.post_errors = Counter()
         self.duplicates = 0
@@ -181,8 +186,10 @@ class Side:
                 continue
             seen.add(message["id"])
             client_id = message.get("client_id")
-            if client_id and client_id not in self.sent:
-                self.received.setdefault(client_id, now)
+            if client_id and client_id not in self.sent and client_id not in self.received:
+                self.received[client_id] = now
+                stored = datetime.fromisoformat(message["created_at"]).timestamp()
+                self.stored_to_socket.append(time.time() - stored)
 
     async def post(self, chat: dict, turns: list[int], began: float) -> None:
         interval = self.config["interval"]
@@ -241,6 +248,7 @@ class Side:
         assert command == "go"
         self.sent.clear()
         self.received.clear()
+        self.stored_to_socket.clear()
         self.duplicates = self.foreign = self.frames = 0
         cpu_before = time.process_time()
         parity = 0 if self.side == "customer" else 1
@@ -259,6 +267,7 @@ class Side:
                 {
                     "sent": self.sent,
                     "received": self.received,
+                    "stored_to_socket": self.stored_to_socket,
                     "post_rtt": self.post_rtt,
                     "post_errors": dict(self.post_errors),
                     "duplicates": self.duplicates,
@@ -344,6 +353,7 @@ def measure(args, chats: list[dict], web, ws) -> dict:
     ]
     posted = len(customers["sent"]) + len(agents["sent"])
     delivered = to_agent + to_customer
+    stored_to_socket = customers["stored_to_socket"] + agents["stored_to_socket"]
     rtt = customers["post_rtt"] + agents["post_rtt"]
     errors = Counter(customers["post_errors"]) + Counter(agents["post_errors"])
     ms = 1000.0
@@ -363,6 +373,8 @@ def measure(args, chats: list[dict], web, ws) -> dict:
         "to_customer_p99_ms": ms * percentile(to_customer, 0.99),
         "post_p50_ms": ms * percentile(rtt, 0.50),
         "post_p99_ms": ms * percentile(rtt, 0.99),
+        "stored_to_socket_p50_ms": ms * percentile(stored_to_socket, 0.50),
+        "stored_to_socket_p99_ms": ms * percentile(stored_to_socket, 0.99),
         "customer_post_p50_ms": ms * percentile(customers["post_rtt"], 0.50),
         "agent_post_p50_ms": ms * percentile(agents["post_rtt"], 0.50),
         "lost": posted - len(delivered),
@@ -451,6 +463,10 @@ def main() -> None:
     print(
         f"    to agent p50 {figures['to_agent_p50_ms']:.1f} ms, p99 {figures['to_agent_p99_ms']:.1f} ms; "
         f"to customer p50 {figures['to_customer_p50_ms']:.1f} ms, p99 {figures['to_customer_p99_ms']:.1f} ms"
+    )
+    print(
+        f"    the server's part, created_at (stamped before the INSERT) -> socket: "
+        f"p50 {figures['stored_to_socket_p50_ms']:.1f} ms, p99 {figures['stored_to_socket_p99_ms']:.1f} ms"
     )
     print(
         f"  bare POST round trip (the same posts): p50 {figures['post_p50_ms']:.1f} ms, "
