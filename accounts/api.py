@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions, serializers, viewsets
 
 from chat.permissions import IsStaff
@@ -51,7 +52,7 @@ class UserSerializer(serializers.ModelSerializer):
 class StaffModelPermissions(permissions.DjangoModelPermissions):
     """Staff may read; writing needs the model's add/change/delete permission."""
 
-    message = "Only managers can change users."
+    message = _("Only managers can change users.")
 
 
 class UserViewSet(viewsets.ModelViewSet):
