@@ -548,7 +548,9 @@ class Clients:
             await asyncio.gather(*posting)
             record.note("every message answered or given up")
             everything = set(record.answered)
-            await self.wait_for(lambda: everything <= record.agent_has(), plan.drain)
+            await self.wait_for(
+                lambda: everything <= record.agent_has() and everything <= record.customer_seen, plan.drain
+            )
             await asyncio.sleep(0.5)  # a late duplicate would show now
         finally:
             self.posting = self.running = False
