@@ -6,11 +6,17 @@ it, sees the customer typing, inserts a canned response by its shortcut, edits i
 it; that reply claims the chat and reaches the customer's page live.
 """
 
+import json
+import re
+
 import pytest
 from django.db import connections
+from django.test import Client
 from playwright.sync_api import expect
 
+from chat import services
 from chat.models import CannedResponse, ChatSession
+from chat.serializers import message_payload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -112,4 +118,73 @@ def test_agent_sees_a_new_chat_live_and_answers_with_a_canned_response(live_asgi
     assert session.status == ChatSession.Status.ACTIVE
     assert session.assigned_agent == agent
     assert session.messages.filter(author="agent", content=sent).count() == 1
+    assert new_page.problems == []
+
+
+def test_conversation_page_catches_up_from_what_it_showed_and_retries_a_failed_read(
+    live_asgi_server, new_page, agent
+):
+    """Messages nobody saw live come by the catch-up read after the watch, from the last
+    message the page showed when its socket became ready: a newer message arriving live in
+    between must not move that mark, and a failed read is tried again."""
+    chat = services.session_open(customer_name="Carla")
+    services.session_claim(session=chat, agent=agent)
+    services.message_post(session=chat, author="customer", content="antes da página")
+    shown_last = chat.messages.order_by("id").last().pk
+    base = live_asgi_server.url
+    client = Client()
+    client.force_login(agent)
+    page = new_page(viewport={"width": 1400, "height": 900})
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
+    posted = {}
+
+    def post_while_the_socket_is_not_open(route):
+        posted["missed"] = services.message_post(
+            session=chat, author="customer", content="ninguém viu"
+        ).message
+        posted["newer"] = services.message_post(
+            session=chat, author="customer", content="chegou ao vivo"
+        ).message
+        connections.close_all()  # opened in Playwright's callback context: closed there
+        route.continue_()
+
+    reads = []
+
+    def first_read_fails(route):
+        reads.append(route.request.url)
+        if len(reads) == 1:
+            route.abort()
+        else:
+            route.continue_()
+
+    def newer_message_arrives_before_the_watch_answers(socket):
+        server = socket.connect_to_server()
+        socket.on_message(server.send)
+
+        def from_server(frame):
+            socket.send(frame)
+            if json.loads(frame)["type"] == "ready":  # the chat's own agent: live at once
+                event = {
+                    "type": "message",
+                    "message": message_payload(posted["newer"]),
+                    "session_id": chat.pk,
+                }
+                socket.send(json.dumps(event))
+
+        server.on_message(from_server)
+
+    page.route("**/chat/admin/conversation.js", post_while_the_socket_is_not_open)
+    page.route(re.compile(r".*/api/chat/sessions/\d+/messages/\?after=.*"), first_read_fails)
+    page.route_web_socket(re.compile(r".*/ws/agents/$"), newer_message_arrives_before_the_watch_answers)
+    page.goto(f"{base}/admin/chat/chatsession/{chat.pk}/change/")
+
+    transcript = page.locator("#transcript")
+    expect(transcript.locator(".msg-body").filter(has_text="ninguém viu")).to_be_visible()
+    shown = transcript.locator("[data-message-id]").evaluate_all(
+        "items => items.map(i => i.dataset.messageId)"
+    )
+    ids = [int(value) for value in shown]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    assert posted["missed"].pk in ids and posted["newer"].pk in ids
+    assert len(reads) >= 2 and all(url.endswith(f"?after={shown_last}") for url in reads)
     assert new_page.problems == []

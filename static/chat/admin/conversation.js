@@ -32,6 +32,8 @@
   var TYPING_REPEAT_MS = 3000;
   var TYPING_IDLE_MS = 4000;
   var CUSTOMER_TYPING_TIMEOUT_MS = 8000;
+  var CATCH_UP_ATTEMPTS = 8;
+  var CATCH_UP_RETRY_MAX_MS = 15000;
 
   var lastMessageId = config.lastMessageId || 0;
   var known = new Set();
@@ -39,6 +41,7 @@
     known.add(Number(item.dataset.messageId));
   });
   var socket = null;
+  var catchUpFrom = lastMessageId;
 
   /* --- transcript ------------------------------------------------------------------ */
 
@@ -116,16 +119,31 @@
     }
   }
 
-  function catchUp() {
-    var url = config.urls.messages + "?after=" + encodeURIComponent(lastMessageId);
+  /* Every message after ``after``. A failed read is tried again from the same id: live
+   * messages arriving meanwhile move lastMessageId past the ones this read must bring. */
+  function catchUp(after, attempt) {
+    var tries = attempt || 0;
+    var url = config.urls.messages + "?after=" + encodeURIComponent(after);
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
-        return response.ok ? response.json() : { messages: [] };
+        if (!response.ok) {
+          var error = new Error("catch-up answered " + response.status);
+          error.retry = response.status >= 500 || response.status === 429 || response.status === 408;
+          throw error;
+        }
+        return response.json();
       })
       .then(function (data) {
         (data.messages || []).forEach(appendMessage);
       })
-      .catch(function () {});
+      .catch(function (error) {
+        if (error.retry === false || tries >= CATCH_UP_ATTEMPTS) {
+          return;
+        }
+        window.setTimeout(function () {
+          catchUp(after, tries + 1);
+        }, Math.min(CATCH_UP_RETRY_MAX_MS, 1000 * Math.pow(2, tries)));
+      });
   }
 
   /* --- read marks ---------------------------------------------------------------------- */
@@ -449,6 +467,10 @@
       Live.setLiveState(liveState, state, S);
     },
     onReady: function () {
+      // What may have been missed is after the last message shown now: the chat's own agent
+      // gets its messages live from here on, before the watch answers, and those move
+      // lastMessageId past the gap.
+      catchUpFrom = lastMessageId;
       // This transcript's events come to watchers (the inbox gets status changes only).
       socket.send({ type: "watch", session_id: config.sessionId });
     },
@@ -457,7 +479,7 @@
         return;
       }
       if (event.type === "watching") {
-        catchUp(); // whatever came between the page (or the last drop) and the watch
+        catchUp(catchUpFrom); // whatever came between the page (or the last drop) and the watch
       } else if (event.type === "message") {
         appendMessage(event.message);
       } else if (event.type === "typing" && event.author === "customer") {
