@@ -27,6 +27,7 @@ chat/tests/test_faults.py runs a small version of the same run in CI.
 import argparse
 import asyncio
 import json
+import logging
 import os
 import random
 import signal
@@ -589,6 +590,7 @@ class Clients:
 
 
 def run_faults(plan: Plan, stack: Stack, chats: list[Chat], agent_session: str) -> Record:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     clients = Clients(plan, chats, agent_session, stack.web_port, stack.ws_port)
     try:
         import uvloop
