@@ -15,8 +15,7 @@ from bench import faults
 from jtchat.testing import free_port, server_env, skip_or_fail
 
 pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.redis,
+    pytest.mark.slow,  # its own redis-server: needs the binary, not REDIS_TEST_URL
     # Real processes read committed rows; the data migration's groups are restored after.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.timeout(150),
