@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import random
 import sys
 import time
@@ -296,6 +297,14 @@ def side_main(conn, side: str, config: dict) -> None:
 # --- the run -------------------------------------------------------------------------------
 
 
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values) - idle) / ticks, sum(values) / ticks
+
+
 def expect(conn, command: str, timeout: float):
     if not conn.poll(timeout):
         raise SystemExit(f"a client process did not answer {command!r} within {timeout:.0f} s")
@@ -335,11 +344,20 @@ def measure(args, chats: list[dict], web, ws) -> dict:
         began = time.monotonic() + 1.0
         for conn in pipes.values():
             conn.send(("go", began))
-        cpu_web, cpu_ws = web.cpu_seconds(), ws.cpu_seconds()
+        window_began, cpu_web, cpu_ws, machine = (
+            time.monotonic(),
+            web.cpu_seconds(),
+            ws.cpu_seconds(),
+            machine_cpu_seconds(),
+        )
         timeout = args.messages * args.interval + args.interval + args.drain + 120
         records = {side: expect(conn, "done", timeout) for side, conn in pipes.items()}
         elapsed = max(record["posted_at"] for record in records.values()) - began
+        window = time.monotonic() - window_began
         cpu_web, cpu_ws = web.cpu_seconds() - cpu_web, ws.cpu_seconds() - cpu_ws
+        machine_busy, machine_total = (
+            now - then for now, then in zip(machine_cpu_seconds(), machine, strict=True)
+        )
     finally:
         for process in processes.values():
             process.join(timeout=30)
@@ -381,10 +399,12 @@ def measure(args, chats: list[dict], web, ws) -> dict:
         "duplicated": customers["duplicates"] + agents["duplicates"],
         "foreign_agent_frames": agents["foreign"],
         "frames_per_second": (customers["frames"] + agents["frames"]) / elapsed,
-        "cpu_web_percent": 100 * cpu_web / elapsed,
-        "cpu_ws_percent": 100 * cpu_ws / elapsed,
-        "cpu_customers_percent": 100 * customers["cpu_seconds"] / elapsed,
-        "cpu_agents_percent": 100 * agents["cpu_seconds"] / elapsed,
+        "cpu_web_percent": 100 * cpu_web / window,
+        "cpu_ws_percent": 100 * cpu_ws / window,
+        "cpu_customers_percent": 100 * customers["cpu_seconds"] / window,
+        "cpu_agents_percent": 100 * agents["cpu_seconds"] / window,
+        "machine_busy_percent": 100 * machine_busy / machine_total,
+        "cores": os.cpu_count(),
         "settle_seconds": settle_seconds,
     }
 
@@ -481,7 +501,8 @@ def main() -> None:
         f"  socket frames received: {figures['frames_per_second']:.0f}/s; CPU (% of one core): "
         f"web {figures['cpu_web_percent']:.0f}, ws {figures['cpu_ws_percent']:.0f}, "
         f"customers' client {figures['cpu_customers_percent']:.0f}, "
-        f"agents' client {figures['cpu_agents_percent']:.0f}"
+        f"agents' client {figures['cpu_agents_percent']:.0f}; the machine's {figures['cores']} cores "
+        f"were {figures['machine_busy_percent']:.0f}% busy (everything, other work included)"
     )
 
 
