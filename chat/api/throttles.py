@@ -7,6 +7,7 @@ them; the per-process memory cache otherwise (one process, the embedded default)
 """
 
 import hashlib
+import logging
 import uuid
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from .network import client_ip
 
 SESSION_HEADER = "HTTP_X_CHAT_SESSION"
 
+logger = logging.getLogger(__name__)
+
 
 class ChatRateThrottle(SimpleRateThrottle):
     def get_rate(self):
@@ -23,6 +26,15 @@ class ChatRateThrottle(SimpleRateThrottle):
 
     def get_ident(self, request):
         return client_ip(request) or "unknown"
+
+    def allow_request(self, request, view):
+        """A limit that cannot be counted (the cache, Redis, is down) lets the request in:
+        refusing every customer while Redis restarts would be worse than a moment unlimited."""
+        try:
+            return super().allow_request(request, view)
+        except Exception:
+            logger.warning("rate limit %s not checked: cache unavailable", self.scope, exc_info=True)
+            return True
 
 
 class SessionOpenIPThrottle(ChatRateThrottle):

@@ -206,3 +206,16 @@ def test_rates_can_be_set_or_turned_off_by_environment(monkeypatch):
     assert env_rate("CHAT_RATE_MESSAGES_PER_IP", "60/min") is None
     monkeypatch.delenv("CHAT_RATE_MESSAGES_PER_IP")
     assert env_rate("CHAT_RATE_MESSAGES_PER_IP", "60/min") == "60/min"
+
+
+def test_a_cache_outage_lets_messages_through_instead_of_failing_them(limits, monkeypatch):
+    """While Redis restarts, customers keep chatting (unlimited for the moment), not 500."""
+    key = open_chat(Client()).json()["session_id"]
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(cache, "get", down)
+    for text in ["um", "dois", "três"]:
+        assert send(Client(), key, text).status_code == 201
+    assert ChatSession.objects.get(session_id=key).messages.count() == 3
