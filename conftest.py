@@ -81,9 +81,17 @@ def live_asgi_server(transactional_db, redis_layer, tmp_path):
 
 
 @pytest.fixture
-def browser():
-    """Headless Chromium driven by Playwright."""
+def browser(monkeypatch):
+    """Headless Chromium driven by Playwright.
+
+    Playwright's sync API keeps an event loop in this thread, so the test's ORM calls are
+    allowed beside it (Django refuses them there unless told the synchronous use is
+    intended); the connections they open are not the ones pytest-django closes, so they are
+    closed here, or PostgreSQL could not drop the test database.
+    """
     import os
+
+    from django.db import connections
 
     from jtchat.testing import CHROMIUM, skip_or_fail
 
@@ -91,6 +99,7 @@ def browser():
         skip_or_fail(f"{CHROMIUM} not installed")
     from playwright.sync_api import sync_playwright
 
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -104,3 +113,4 @@ def browser():
         )
         yield instance
         instance.close()
+    connections.close_all()

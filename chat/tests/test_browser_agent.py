@@ -24,14 +24,6 @@ WAIT_MS = 10000
 CANNED_TEXT = "Seu pedido está em rota de entrega e chega em até 2 dias úteis."
 
 
-@pytest.fixture(autouse=True)
-def _database_beside_playwright(monkeypatch, browser):
-    """ORM calls beside Playwright's event loop; their connections closed afterwards."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    yield
-    connections.close_all()
-
-
 @pytest.fixture
 def new_page(browser):
     contexts = []

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.db import connections
 from playwright.sync_api import expect
 
 from chat import services
@@ -25,20 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 PHONE = {"width": 375, "height": 800}
 WAIT_MS = 8000
-
-
-@pytest.fixture(autouse=True)
-def _database_beside_playwright(monkeypatch, browser):
-    """Let the test's ORM calls run beside Playwright, and close their connections after.
-
-    Playwright's sync API keeps an event loop in this thread (Django refuses ORM calls
-    there unless told this synchronous use is intended) and runs the test in a context of
-    its own, so the connections opened there are not the ones pytest-django closes; left
-    open, they keep PostgreSQL from dropping the test database.
-    """
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    yield
-    connections.close_all()
 
 
 @pytest.fixture
