@@ -13,13 +13,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from . import selectors
+from . import selectors, statements
 from .classifier import classify
 from .events import QUEUE_GROUP, send_agent_event_on_commit, send_event_on_commit, session_group
 from .exceptions import (
@@ -433,9 +433,9 @@ def message_post(
     # No look-up of the client_id before writing: a first send (nearly every send) would pay
     # for it; a retry is caught by the unique (session, client_id) constraint instead.
     try:
+        if author == Author.CUSTOMER:
+            return _post_customer_message(session, session_key, text, client_id)
         with transaction.atomic():
-            if author == Author.CUSTOMER:
-                return _post_customer_message(session, session_key, text, client_id)
             current = _lock_session(session, session_key)
             return _post_locked(current, author, text, client_id, agent, is_internal)
     except IntegrityError:
@@ -468,54 +468,37 @@ def _lock_session(session: ChatSession | None, session_key) -> ChatSession:
 
 
 def _post_customer_message(session, session_key, text, client_id) -> PostResult:
-    """A customer's message: one UPDATE that locks and stamps the open chat, one INSERT.
-
-    The conditional UPDATE holds the chat's row lock until commit, as select_for_update
-    would, and its RETURNING hands back the chat as it now is, so the most frequent write
-    of the product costs two statements instead of a locking read and two writes.
-    """
+    """A customer's message: the open chat stamped and the message stored in one statement
+    on PostgreSQL, two elsewhere (chat/statements.py)."""
     now = timezone.now()
-    current = _stamp_open_session(session, session_key, now)
-    if current is None:  # no such chat (404), or it has ended
-        current = _lock_session(session, session_key)
-        existing = _message_with_client_id(current, client_id)
+    if session is None:
+        session_key = selectors.parse_session_key(session_key)
+    message = ChatMessage(author=Author.CUSTOMER, content=text, created_at=now, client_id=client_id)
+    posted = statements.post_to_open_chat(
+        session_pk=session.pk if session is not None else None,
+        session_key=session_key,
+        message=message,
+        now=now,
+    )
+    if posted is None:  # no such chat (404), or it has ended
+        with transaction.atomic():
+            current = _lock_session(session, session_key)
+            existing = _message_with_client_id(current, client_id)
         if existing is not None:  # a retry of a message sent before the end
             return PostResult(existing, created=False)
         raise SessionEnded()
+    current, message = posted
     if current.issue in ("", Issue.OTHER):
+        # A label derived from the text, so it is written on its own: guarded, it never
+        # overwrites a concurrent one, and if it were lost the next message would set it.
         issue = classify(text, current.topic)
         if issue != current.issue:
-            ChatSession.objects.filter(pk=current.pk).update(issue=issue)
+            ChatSession.objects.filter(pk=current.pk, issue=current.issue).update(issue=issue)
             current.issue = issue
-    message = ChatMessage.objects.create(
-        session=current, author=Author.CUSTOMER, content=text, created_at=now, client_id=client_id
-    )
     _announce_message(current, message)
     if current.waiting_since == now:  # this message started the wait for an answer
         _announce_inbox_activity(current)
     return PostResult(message, created=True)
-
-
-def _stamp_open_session(session: ChatSession | None, session_key, now) -> ChatSession | None:
-    """``last_message_at = now`` and, unless already waiting, ``waiting_since = now`` on the
-    chat if it is not ended; the updated chat, or None."""
-    meta = ChatSession._meta
-    quote = connection.ops.quote_name
-    if session is not None:
-        key_field, key = meta.pk, session.pk
-    else:
-        key_field, key = meta.get_field("session_id"), selectors.parse_session_key(session_key)
-    last, waiting = meta.get_field("last_message_at"), meta.get_field("waiting_since")
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET {quote(last.column)} = %s, "
-        f"{quote(waiting.column)} = COALESCE({quote(waiting.column)}, %s) "
-        f"WHERE {quote(key_field.column)} = %s AND {quote(meta.get_field('status').column)} <> %s "
-        f"RETURNING {', '.join(quote(field.column) for field in meta.concrete_fields)}"
-    )
-    stamp = last.get_db_prep_value(now, connection)
-    params = [stamp, stamp, key_field.get_db_prep_value(key, connection), Status.ENDED]
-    updated = list(ChatSession.objects.raw(sql, params))
-    return updated[0] if updated else None
 
 
 def _message_with_client_id(session: ChatSession, client_id) -> ChatMessage | None:

@@ -2,11 +2,19 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chat import services
-from chat.exceptions import AlreadyClaimed, AlreadyRated, InvalidInput, NotPermitted, SessionEnded
+from chat.exceptions import (
+    AlreadyClaimed,
+    AlreadyRated,
+    InvalidInput,
+    NotPermitted,
+    SessionEnded,
+    SessionNotFound,
+)
 from chat.models import ChatMessage, ChatSession, Issue
 from conftest import make_staff
 
@@ -98,6 +106,26 @@ class TestMessagePost:
         assert first.created and not again.created
         assert again.message.pk == first.message.pk
         assert session.messages.count() == 1
+
+    def test_a_retry_after_the_answer_does_not_put_the_chat_back_in_the_queue(self, agent):
+        session = services.session_open()
+        client_id = uuid.uuid4()
+        post(session, "Meu pacote veio quebrado", client_id=client_id)
+        reply = post(session, "Vou verificar", author=Author.AGENT, agent=agent).message
+        again = post(session, "Meu pacote veio quebrado", client_id=client_id)
+        assert not again.created
+        session.refresh_from_db()
+        assert session.waiting_since is None  # still answered: the retry stamped nothing
+        assert session.last_message_at == reply.created_at
+
+    def test_a_message_read_back_matches_what_was_stored(self):
+        session = services.session_open(customer_name="Ana")
+        result = post(session, "Cadê meu pedido?", client_id=uuid.uuid4())
+        stored = ChatMessage.objects.select_related("session").get(pk=result.message.pk)
+        for field in ChatMessage._meta.concrete_fields:
+            assert getattr(result.message, field.attname) == getattr(stored, field.attname), field.name
+        for field in ChatSession._meta.concrete_fields:
+            assert getattr(result.message.session, field.attname) == getattr(stored.session, field.attname)
 
     def test_retry_after_the_chat_ended_still_returns_the_original(self):
         session = services.session_open()
@@ -300,3 +328,44 @@ class TestEventsAfterCommit:
         with django_capture_on_commit_callbacks() as callbacks:
             post(session, "oi")
         assert len(callbacks) >= 2
+
+
+@pytest.mark.django_db(transaction=True)
+class TestCustomerMessageStatements:
+    """The most frequent write of the product, counted as the database sees it (no test
+    transaction around it)."""
+
+    def test_costs_one_statement_on_postgresql_and_two_elsewhere(self):
+        session = services.session_open(topic=Issue.DELAY)  # classified: no label to write
+        with CaptureQueriesContext(connection) as queries:
+            result = post(session, "Ainda não chegou", client_id=uuid.uuid4())
+        assert result.created
+        statements = [query["sql"].split()[0].upper() for query in queries]
+        if connection.vendor == "postgresql":
+            assert statements == ["WITH"]  # no BEGIN/COMMIT either: one atomic statement
+        else:
+            assert statements == ["BEGIN", "UPDATE", "INSERT", "COMMIT"]
+        session.refresh_from_db()
+        assert session.last_message_at == result.message.created_at
+        assert session.waiting_since == result.message.created_at
+
+    def test_a_duplicate_client_id_leaves_the_chat_untouched(self):
+        session = services.session_open()
+        client_id = uuid.uuid4()
+        post(session, "oi", client_id=client_id)
+        post(session, "alguém aí?")
+        session.refresh_from_db()
+        before = (session.last_message_at, session.waiting_since)
+        assert not post(session, "oi", client_id=client_id).created
+        session.refresh_from_db()
+        assert (session.last_message_at, session.waiting_since) == before
+        assert session.messages.filter(client_id=client_id).count() == 1
+
+    def test_an_unknown_or_ended_chat_stores_nothing(self):
+        session = services.session_open()
+        services.session_end(session=session, ended_by=ChatSession.EndedBy.CUSTOMER)
+        with pytest.raises(SessionEnded):
+            post(session, "ainda aí?")
+        with pytest.raises(SessionNotFound):
+            services.message_post(session_key=uuid.uuid4(), author=Author.CUSTOMER, content="oi")
+        assert ChatMessage.objects.filter(author=Author.CUSTOMER).count() == 0
