@@ -133,6 +133,10 @@ if os.environ.get("DATABASE_URL"):
             "min_size": 1,
             "max_size": env_int("DB_POOL_MAX_SIZE", 8),
         }
+    elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, less the health check's SELECT 1 on a connection that served a
+        # request within the last second (jtchat/db/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "jtchat.db.postgresql"
 else:
     DATABASES = {
         "default": {
