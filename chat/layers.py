@@ -8,7 +8,10 @@ the events they receive.
 
 Services announce from synchronous code (WSGI request threads): ``group_send_blocking``
 publishes from the calling thread with a plain Redis client, instead of handing each event
-to an event loop in another thread and waiting for it there.
+to an event loop in another thread and waiting for it there. One service call makes
+several events (the customer's socket, the assigned agent, the transcript's watchers);
+``group_send_many_blocking`` sends them all in one pipeline per Redis host, so they cost
+the request one round trip instead of one per event (chat.events.publishing_batch).
 
 Pub/sub keeps nothing for a subscriber that is away: whatever was published while the
 process's subscriber connection was down (a Redis restart, a dropped connection) is gone,
@@ -51,17 +54,37 @@ class SharedDecodingPubSubChannelLayer(RedisPubSubChannelLayer):
         logger.warning("Redis subscriber connection re-established; sockets reconnect and catch up")
 
     def group_send_blocking(self, group: str, message: dict) -> None:
-        """``group_send`` for synchronous code: one PUBLISH on the calling thread.
+        """``group_send`` for synchronous code: one PUBLISH on the calling thread."""
+        self.group_send_many_blocking([(group, message)])
 
-        The channel is the one the async layer subscribes its group members to
-        (``<prefix>__group__<group>``, on the host its consistent hash picks), and the
+    def group_send_many_blocking(self, items: list[tuple[str, dict]]) -> None:
+        """Publish (group, message) pairs from synchronous code: one round trip per host.
+
+        Each channel is the one the async layer subscribes its group members to
+        (``<prefix>__group__<group>``, on the host its consistent hash picks), and each
         payload is serialized by the layer itself; test_redis_layer.py proves that sockets
-        receive what is published here.
+        receive what is published here. A host's PUBLISHes go in one pipeline, without
+        MULTI: Redis runs them in the order sent, so each group's events keep their order.
+        A host that fails does not keep the others' events from going out; the first
+        failure is raised once every host has been tried.
         """
-        channel = f"{self._kwargs.get('prefix', 'asgi')}__group__{group}"
+        prefix = self._kwargs.get("prefix", "asgi")
         clients = self._blocking_clients or self._connect_blocking()
-        client = clients[_consistent_hash(channel, len(clients))]
-        client.publish(channel, self.serialize(message))
+        pipelines: dict[int, redis.client.Pipeline] = {}
+        for group, message in items:
+            channel = f"{prefix}__group__{group}"
+            index = _consistent_hash(channel, len(clients))
+            if index not in pipelines:
+                pipelines[index] = clients[index].pipeline(transaction=False)
+            pipelines[index].publish(channel, self.serialize(message))
+        failure = None
+        for pipeline in pipelines.values():
+            try:
+                pipeline.execute()
+            except Exception as exc:  # raised below, once the other hosts had their turn
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def _connect_blocking(self) -> list[redis.Redis]:
         with self._blocking_lock:
