@@ -10,12 +10,20 @@ claimed, transferred or ended, anything about a waiting chat) to every agent soc
 rest of an assigned chat (its messages, its per-message inbox refresh, a rating, customer
 typing) to the assigned agent's sockets and to the sockets watching its transcript. So a
 message costs a few frames, not one per connected agent.
+
+Those few frames should not cost the request a few trips to Redis either. A service call
+runs inside :func:`publishing_batch`: the events its commit announces are kept until the
+call ends, and then sent together, in one round trip on the production layer
+(``group_send_many_blocking``, chat/layers.py). Events announced after the batch ended (a
+commit of an outer transaction that was still open) are sent one by one, as without it.
 """
 
 import asyncio
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -100,22 +108,63 @@ async def send_ephemeral_event(group: str, event: dict, message_type: str = EVEN
         logger.warning("ephemeral event to %s not delivered", group, exc_info=True)
 
 
+_batch = threading.local()  # .events: the (group, message) pairs kept by publishing_batch
+
+
+@contextmanager
+def publishing_batch() -> Iterator[None]:
+    """Keep this thread's committed events while the block runs, then send them together.
+
+    Wrap a service call (``with publishing_batch():`` or ``@publishing_batch()``): its
+    events go out when it ends, in one round trip to Redis instead of one per event, in the
+    order they were announced. A batch inside a batch joins the outer one, which sends
+    everything at its end. Events are sent even when the block raises (a commit before the
+    failure did store what they announce), and the exception goes on; a failed send is
+    logged, never raised, like any failed announcement.
+    """
+    if getattr(_batch, "events", None) is not None:
+        yield
+        return
+    _batch.events = []
+    try:
+        yield
+    finally:
+        kept, _batch.events = _batch.events, None
+        if kept:
+            _send(kept)
+
+
 def _publish(group: str, payload: dict, message_type: str = EVENT) -> None:
+    message = {"type": message_type, "event": payload}
+    kept = getattr(_batch, "events", None)
+    if kept is not None:
+        kept.append((group, message))
+    else:
+        _send([(group, message)])
+
+
+def _send(items: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": message_type, "event": payload}
-    try:
-        if hasattr(layer, "group_send_blocking"):
-            # The production layer (chat/layers.py): PUBLISH from this thread, no loop hop.
-            layer.group_send_blocking(group, message)
-        elif isinstance(layer, InMemoryChannelLayer):
-            # The in-memory layer lives on the server's event loop: run there.
-            async_to_sync(layer.group_send)(group, message)
-        else:
-            _background_loop().run(layer.group_send(group, message))
-    except Exception:  # a failed announcement must not fail the stored write
-        logger.exception("live event to %s not delivered; clients catch up on reconnect", group)
+    if hasattr(layer, "group_send_many_blocking"):
+        # The production layer (chat/layers.py): PUBLISH from this thread, no loop hop, and
+        # every event of the batch in one round trip.
+        try:
+            layer.group_send_many_blocking(items)
+        except Exception:  # a failed announcement must not fail the stored write
+            groups = ", ".join(dict.fromkeys(group for group, _ in items))
+            logger.exception("live event to %s not delivered; clients catch up on reconnect", groups)
+        return
+    for group, message in items:
+        try:
+            if isinstance(layer, InMemoryChannelLayer):
+                # The in-memory layer lives on the server's event loop: run there.
+                async_to_sync(layer.group_send)(group, message)
+            else:
+                _background_loop().run(layer.group_send(group, message))
+        except Exception:  # a failed announcement must not fail the stored write
+            logger.exception("live event to %s not delivered; clients catch up on reconnect", group)
 
 
 class _LoopThread:

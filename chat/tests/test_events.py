@@ -1,5 +1,6 @@
 """Live events: announced only after commit, from services, in JSON-safe shapes."""
 
+import asyncio
 import json
 import uuid
 
@@ -185,3 +186,139 @@ def test_ephemeral_events_are_sent_at_once(monkeypatch):
     async_to_sync(events.send_ephemeral_event)(events.AGENTS_GROUP, typing)
     assert sent == [(events.AGENTS_GROUP, {"type": "chat.event", "event": typing})]
     assert json.loads(json.dumps(typing)) == typing
+
+
+# --- one round trip per service call (publishing_batch) --------------------------------
+
+
+class BatchingLayer:
+    """Records each call of the production layer's batch send."""
+
+    def __init__(self, fail: bool = False):
+        self.sends = []
+        self.fail = fail
+
+    def group_send_many_blocking(self, items):
+        self.sends.append([(group, message["event"].get("n")) for group, message in items])
+        if self.fail:
+            raise ConnectionError("Redis down")
+
+
+@pytest.fixture
+def batching_layer(monkeypatch):
+    layer = BatchingLayer()
+    monkeypatch.setattr(events, "get_channel_layer", lambda: layer)
+    return layer
+
+
+def announce(*groups_and_numbers):
+    for group, n in groups_and_numbers:
+        events.send_event_on_commit(group, {"type": "test", "n": n})
+
+
+def test_a_batch_sends_its_committed_events_together_in_order(
+    batching_layer, django_capture_on_commit_callbacks
+):
+    with events.publishing_batch():
+        with django_capture_on_commit_callbacks(execute=True):
+            announce(("session.1", 1), ("agent.2", 2))
+        with django_capture_on_commit_callbacks(execute=True):
+            announce(("session.1", 3))
+        assert batching_layer.sends == []  # kept until the service call ends
+    assert batching_layer.sends == [[("session.1", 1), ("agent.2", 2), ("session.1", 3)]]
+
+
+def test_outside_a_batch_each_event_is_sent_at_its_commit(batching_layer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        announce(("session.1", 1), ("agent.2", 2))
+    assert batching_layer.sends == [[("session.1", 1)], [("agent.2", 2)]]
+
+
+def test_a_nested_batch_joins_the_outer_one(batching_layer, django_capture_on_commit_callbacks):
+    @events.publishing_batch()
+    def inner_service(n):
+        with django_capture_on_commit_callbacks(execute=True):
+            announce(("session.1", n))
+
+    with events.publishing_batch():
+        inner_service(1)
+        with events.publishing_batch():
+            inner_service(2)
+        assert batching_layer.sends == []
+    assert batching_layer.sends == [[("session.1", 1), ("session.1", 2)]]
+    inner_service(3)  # the batch ended: a call on its own is its own batch
+    assert batching_layer.sends[-1] == [("session.1", 3)]
+
+
+def test_a_failing_block_still_sends_what_it_committed_and_raises(
+    batching_layer, django_capture_on_commit_callbacks
+):
+    with pytest.raises(RuntimeError), events.publishing_batch():
+        with django_capture_on_commit_callbacks(execute=True):
+            announce(("session.1", 1))
+        raise RuntimeError("failed after the commit")
+    assert batching_layer.sends == [[("session.1", 1)]]
+    with django_capture_on_commit_callbacks(execute=True):
+        announce(("session.1", 2))
+    assert batching_layer.sends[-1] == [("session.1", 2)]  # no batch left open by the failure
+
+
+def test_a_retried_message_in_a_batch_is_announced_once_the_call_ends(
+    batching_layer, django_capture_on_commit_callbacks
+):
+    """The retry path announces after its IntegrityError: those events go out too."""
+    chat = services.session_open(customer_name="Carla")
+    send = {"session_key": chat.session_id, "author": "customer", "content": "Olá", "client_id": uuid.uuid4()}
+    services.message_post(**send)  # its worker died before the publish: nothing announced
+    with events.publishing_batch(), django_capture_on_commit_callbacks(execute=True):
+        retried = services.message_post(**send)
+    assert retried.created is False
+    assert len(batching_layer.sends) == 1
+    groups = [group for group, _ in batching_layer.sends[0]]
+    assert events.session_group(chat.pk) in groups and events.AGENTS_GROUP in groups
+
+
+def test_events_committed_after_the_batch_ended_are_sent_one_by_one(
+    batching_layer, django_capture_on_commit_callbacks
+):
+    """An outer transaction still open when the batch ends commits later: its events are
+    not lost in a batch that is gone, they go out at that commit as without a batch."""
+    with django_capture_on_commit_callbacks(execute=True):
+        with events.publishing_batch():
+            announce(("session.1", 1), ("agent.2", 2))
+        assert batching_layer.sends == []  # not committed yet: nothing to send
+    assert batching_layer.sends == [[("session.1", 1)], [("agent.2", 2)]]
+
+
+def test_a_failed_batch_send_is_logged_and_not_raised(
+    monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    monkeypatch.setattr(events, "get_channel_layer", lambda: BatchingLayer(fail=True))
+    chat = services.session_open()
+    with events.publishing_batch():
+        with django_capture_on_commit_callbacks(execute=True):
+            result = services.message_post(session=chat, author="customer", content="guardada")
+    assert ChatMessage.objects.filter(pk=result.message.pk).exists()
+    assert f"live event to {events.session_group(chat.pk)}, agents not delivered" in caplog.text
+
+
+def test_the_in_memory_layer_gets_every_event_of_a_batch(django_capture_on_commit_callbacks):
+    layer = events.get_channel_layer()
+    groups = ["session.1", "agent.2"]
+    channels = {group: async_to_sync(layer.new_channel)() for group in groups}
+    for group, channel in channels.items():
+        async_to_sync(layer.group_add)(group, channel)
+    with events.publishing_batch():
+        with django_capture_on_commit_callbacks(execute=True):
+            announce(("session.1", 1), ("agent.2", 2), ("session.1", 3))
+    with django_capture_on_commit_callbacks(execute=True):
+        announce(("session.1", "end"), ("agent.2", "end"))  # after the batch: nothing more before it
+
+    async def receive(channel):
+        return (await asyncio.wait_for(layer.receive(channel), 2))["event"]["n"]
+
+    received = {
+        group: [async_to_sync(receive)(channel) for _ in range(count)]
+        for (group, channel), count in zip(channels.items(), (3, 2), strict=True)
+    }
+    assert received == {"session.1": [1, 3, "end"], "agent.2": [2, "end"]}

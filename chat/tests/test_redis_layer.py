@@ -4,10 +4,13 @@ import asyncio
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers, get_channel_layer
+from channels_redis.utils import _consistent_hash
 
 from chat import consumers, events, services
+from chat.models import ChatMessage
 from chat.tests.test_consumers import (
     WAIT,
     agent_socket,
@@ -17,6 +20,7 @@ from chat.tests.test_consumers import (
     run,
     session_cookie,
 )
+from jtchat.testing import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
@@ -143,3 +147,156 @@ def test_the_layer_decodes_one_received_message_once_for_all_local_sockets(redis
     received = layer.serialize({"type": "chat.event", "event": {"type": "session"}})
     assert layer.deserialize(received) is layer.deserialize(received)
     assert layer.deserialize(bytes(received)) == layer.deserialize(received)
+
+
+# --- a service call's events in one round trip (events.publishing_batch) --------------
+
+
+@pytest.fixture
+def publish_packets(monkeypatch):
+    """How many PUBLISH commands each write to a Redis socket carried, from synchronous
+    clients (the layer's publishing side): one write, one round trip."""
+    packets = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counting_send(connection, command, *args, **kwargs):
+        parts = [command] if isinstance(command, bytes | str) else command
+        data = b"".join(part.encode() if isinstance(part, str) else bytes(part) for part in parts)
+        if publishes := data.count(b"PUBLISH"):
+            packets.append(publishes)
+        return send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting_send)
+    return packets
+
+
+@pytest.fixture
+def batched(django_capture_on_commit_callbacks):
+    """A service call as services are called in production: in a batch, committed."""
+
+    def call(service, **kwargs):
+        with events.publishing_batch(), django_capture_on_commit_callbacks(execute=True):
+            return service(**kwargs)
+
+    return database_sync_to_async(call)
+
+
+def group_channel(group: str) -> str:
+    return f"{get_channel_layer()._kwargs['prefix']}__group__{group}"
+
+
+async def until_subscribed(redis_url: str, groups) -> None:
+    """The layer subscribes in the background; publishing before Redis has the subscription
+    would lose the message."""
+    client = redis.Redis.from_url(redis_url)
+    channels = [group_channel(group) for group in groups]
+    for _ in range(100):
+        if all(count for _, count in client.pubsub_numsub(*channels)):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{groups} never subscribed")
+
+
+@pytest.mark.parametrize("hosts", [1, 2])
+def test_a_batch_reaches_every_group_in_order_once_in_one_round_trip_per_host(
+    redis_layer, settings, hosts, publish_packets, django_capture_on_commit_callbacks
+):
+    if hosts == 2:  # two shards (the same server twice): each host gets its own pipeline
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                **settings.CHANNEL_LAYERS["default"],
+                "CONFIG": {
+                    **settings.CHANNEL_LAYERS["default"]["CONFIG"],
+                    "hosts": [redis_layer, redis_layer],
+                },
+            }
+        }
+        channel_layers.backends.clear()
+    session, agent, watchers = "session.1", "agent.2", "session.1.agents"
+    if hosts == 2:  # make sure both hosts have something to send
+        shard = _consistent_hash(group_channel(session), 2)
+        agent = next(
+            f"agent.{n}" for n in range(2, 99) if _consistent_hash(group_channel(f"agent.{n}"), 2) != shard
+        )
+
+    def announce(*groups_and_numbers):
+        with django_capture_on_commit_callbacks(execute=True):
+            for group, n in groups_and_numbers:
+                events.send_event_on_commit(group, {"type": "test", "n": n})
+
+    def service_call():
+        with events.publishing_batch():
+            announce((session, 1), (agent, 2), (session, 3))
+            announce((watchers, 4), (agent, 5), (session, 6))
+
+    async def scenario():
+        layer = get_channel_layer()
+        receivers = {group: await layer.new_channel() for group in (session, agent, watchers)}
+        for group, channel in receivers.items():
+            await layer.group_add(group, channel)
+        await until_subscribed(redis_layer, receivers)
+        await database_sync_to_async(service_call)()
+        batch_packets = list(publish_packets)
+        # A last event per group after the batch: anything received before it came from the
+        # batch, so a duplicate or a lost event would show.
+        await database_sync_to_async(announce)(*((group, "end") for group in receivers))
+        received = {}
+        for group, channel in receivers.items():
+            received[group] = [(await asyncio.wait_for(layer.receive(channel), WAIT))["event"]["n"]]
+            while received[group][-1] != "end":
+                received[group].append((await asyncio.wait_for(layer.receive(channel), WAIT))["event"]["n"])
+        return batch_packets, received
+
+    batch_packets, received = async_to_sync(scenario)()
+    assert received == {session: [1, 3, 6, "end"], agent: [2, 5, "end"], watchers: [4, "end"]}
+    assert len(batch_packets) == hosts and sum(batch_packets) == 6
+
+
+def test_a_service_call_in_a_batch_reaches_the_sockets_in_one_round_trip(
+    chat, agent, client, batched, committed, publish_packets
+):
+    services.session_claim(session=chat, agent=agent)
+    joined = ChatMessage.objects.filter(session=chat).latest("pk")  # "Ana joined": already seen
+
+    async def scenario():
+        customer, _ = await customer_socket(chat, after=joined.pk)
+        staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
+        assert await staff.receive_json_from(WAIT) == {"type": "ready"}
+        await staff.send_json_to({"type": "watch", "session_id": chat.pk})  # the open transcript
+        assert await staff.receive_json_from(WAIT) == {"type": "watching", "session_id": chat.pk}
+
+        await batched(services.message_post, session=chat, author="agent", agent=agent, content="Uma ida")
+        # The customer's socket, the agent's own group and the transcript's watchers, at least.
+        assert len(publish_packets) == 1 and publish_packets[0] >= 3
+        assert (await next_of_type(customer, "message"))["message"]["content"] == "Uma ida"
+        assert (await next_of_type(staff, "message"))["message"]["content"] == "Uma ida"
+
+        # Without a batch, as before: one round trip per event.
+        publish_packets.clear()
+        await committed(services.message_post, session=chat, author="agent", agent=agent, content="Várias")
+        assert len(publish_packets) >= 3 and set(publish_packets) == {1}
+        assert (await next_of_type(customer, "message"))["message"]["content"] == "Várias"
+        assert (await next_of_type(staff, "message"))["message"]["content"] == "Várias"
+        await customer.disconnect()
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_redis_down_while_a_batch_is_sent_is_logged_and_the_message_kept(
+    redis_layer, settings, batched, caplog
+):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "chat.layers.SharedDecodingPubSubChannelLayer",
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{free_port()}/0"]},  # nothing listens
+        }
+    }
+    channel_layers.backends.clear()
+    chat = services.session_open()
+    result = async_to_sync(batched)(
+        services.message_post, session=chat, author="customer", content="Guardada"
+    )
+    assert ChatMessage.objects.filter(pk=result.message.pk).exists()
+    assert f"live event to {events.session_group(chat.pk)}, agents not delivered" in caplog.text
+    assert "Connection refused" in caplog.text
