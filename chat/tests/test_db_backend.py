@@ -26,7 +26,7 @@ def on_postgresql(test):
     """A test of the kept connection itself: no test transaction around it (TransactionTestCase)."""
     for mark in (
         pytest.mark.postgres,
-        pytest.mark.django_db(transaction=True),
+        pytest.mark.django_db(transaction=True, serialized_rollback=True),
         pytest.mark.skipif(connection.vendor != "postgresql", reason=SQLITE_REASON),
     ):
         test = mark(test)
