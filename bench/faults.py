@@ -93,6 +93,7 @@ class Chat:
 
 def prepare(customers: int) -> tuple[list[Chat], str]:
     """Open the customers' chats and sign the agent in: (chats, the agent's session key)."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.db import SessionStore
@@ -131,7 +132,7 @@ def prepare(customers: int) -> tuple[list[Chat], str]:
 
     login = SessionStore()
     login[SESSION_KEY] = str(agent.pk)
-    login[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    login[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     login[HASH_SESSION_KEY] = agent.get_session_auth_hash()
     login.create()
     return chats, login.session_key

@@ -61,6 +61,7 @@ SETTLE_LIMIT_SECONDS = 180.0
 
 def prepare_agents(count: int) -> list[tuple[int, str]]:
     """Bench agents in the Agentes group, each with a signed-in admin session (pk, key)."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.db import SessionStore
@@ -81,7 +82,7 @@ def prepare_agents(count: int) -> list[tuple[int, str]]:
             user.groups.add(group)
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         agents.append((user.pk, session.session_key))

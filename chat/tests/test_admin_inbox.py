@@ -239,14 +239,14 @@ class TestQueryCount:
             for author in (Author.CUSTOMER, Author.AGENT)
         )
         # session, user, the user's two permission lookups, tab counts, page count, rows
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(6):
             response = agent_client.get(INBOX)
         assert len(row_ids(response)) == min(chats, 50)
 
     def test_searching_costs_no_more_queries(self, agent_client, django_assert_num_queries):
         for number in range(20):
             open_chat(f"Cliente {number}", content="pedido atrasado")
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(6):
             response = agent_client.get(INBOX, {"q": "atrasado", "tab": "waiting"})
         assert len(row_ids(response)) == 20
 
