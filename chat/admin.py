@@ -395,26 +395,30 @@ class ChatSessionAdmin(admin.ModelAdmin):
             path("<path:object_id>/read/", wrap(require_POST(self.read_view)), name=f"{info}_read"),
         ] + super().get_urls()
 
-    def _session_for_post(self, request, object_id, *, reply: bool = True) -> ChatSession:
+    def _session_pk_for_post(self, request, object_id, *, reply: bool = True) -> int:
         if not self.has_view_permission(request) or (reply and not self.has_reply_permission(request)):
             raise PermissionDenied
         pk = unquote(object_id)
         if not pk.isdigit():
             raise Http404
+        return int(pk)
+
+    def _session_for_post(self, request, object_id, *, reply: bool = True) -> ChatSession:
         try:
-            return selectors.session_for_staff(int(pk))
+            return selectors.session_for_staff(self._session_pk_for_post(request, object_id, reply=reply))
         except SessionNotFound as exc:
             raise Http404 from exc
 
-    def _back_to(self, session) -> HttpResponseRedirect:
-        return HttpResponseRedirect(reverse("admin:chat_chatsession_change", args=[session.pk]))
+    def _back_to(self, session_pk: int) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:chat_chatsession_change", args=[session_pk]))
 
     @staticmethod
     def _wants_json(request) -> bool:
         return request.headers.get("Accept", "").startswith("application/json")
 
     def reply_view(self, request, object_id):
-        session = self._session_for_post(request, object_id)
+        # The service finds and locks the chat itself (one query): no look-up here.
+        session_pk = self._session_pk_for_post(request, object_id)
         is_internal = request.POST.get("is_internal") in {"1", "on", "true"}
         try:
             client_id = uuid.UUID(request.POST.get("client_id", ""))
@@ -422,26 +426,31 @@ class ChatSessionAdmin(admin.ModelAdmin):
             client_id = None
         try:
             result = services.message_post(
-                session=session,
+                session_pk=session_pk,
                 author=ChatMessage.Author.AGENT,
                 agent=request.user,
                 content=request.POST.get("content", ""),
                 client_id=client_id,
                 is_internal=is_internal,
             )
+        except SessionNotFound as exc:
+            raise Http404 from exc
         except ChatError as exc:
             if self._wants_json(request):
                 return JsonResponse({"error": error_text(exc), "code": exc.code}, status=exc.status_code)
             self.message_user(request, error_text(exc), messages.ERROR)
-            return self._back_to(session)
+            return self._back_to(session_pk)
         if self._wants_json(request):
-            current = selectors.session_for_staff(session.pk)
             return JsonResponse(
-                {"message": message_payload(result.message), "session": agent_session_payload(current)},
+                {
+                    "message": message_payload(result.message),
+                    # The chat as the message left it (claimed, answered), from the service.
+                    "session": agent_session_payload(result.message.session),
+                },
                 status=201 if result.created else 200,
             )
         self.message_user(request, _("Note saved.") if is_internal else _("Reply sent."), messages.SUCCESS)
-        return self._back_to(session)
+        return self._back_to(session_pk)
 
     def claim_view(self, request, object_id):
         session = self._session_for_post(request, object_id)
@@ -451,7 +460,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
             self.message_user(request, error_text(exc), messages.ERROR)
         else:
             self.message_user(request, _("You took this chat."), messages.SUCCESS)
-        return self._back_to(session)
+        return self._back_to(session.pk)
 
     def transfer_view(self, request, object_id):
         session = self._session_for_post(request, object_id)
@@ -461,7 +470,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
             to_agent = selectors.reply_capable_agents().filter(pk=int(to_agent_id)).first()
         if to_agent is None:
             self.message_user(request, _("Choose an agent who can answer chats."), messages.ERROR)
-            return self._back_to(session)
+            return self._back_to(session.pk)
         try:
             services.session_transfer(session=session, agent=request.user, to_agent=to_agent)
         except ChatError as exc:
@@ -469,7 +478,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
         else:
             done = _("Chat transferred to %(agent)s.") % {"agent": to_agent.public_name}
             self.message_user(request, done, messages.SUCCESS)
-        return self._back_to(session)
+        return self._back_to(session.pk)
 
     def end_view(self, request, object_id):
         session = self._session_for_post(request, object_id)
@@ -479,7 +488,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
             self.message_user(request, error_text(exc), messages.ERROR)
         else:
             self.message_user(request, _("Chat ended."), messages.SUCCESS)
-        return self._back_to(session)
+        return self._back_to(session.pk)
 
     def read_view(self, request, object_id):
         session = self._session_for_post(request, object_id, reply=False)

@@ -199,11 +199,14 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
 
-    def _session(self) -> ChatSession:
+    def _session_pk(self) -> int:
         pk = self.kwargs["pk"]
         if not str(pk).isdigit():
             raise InvalidInput(fields={"id": [_("Invalid id.")]})
-        return selectors.session_for_staff(int(pk))
+        return int(pk)
+
+    def _session(self) -> ChatSession:
+        return selectors.session_for_staff(self._session_pk())
 
     @extend_schema(
         methods=["GET"],
@@ -223,8 +226,8 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     )
     @action(detail=True, methods=["get", "post"])
     def messages(self, request, pk=None):
-        session = self._session()
         if request.method == "GET":
+            session = self._session()
             messages = selectors.messages_after(
                 session=session, after=parse_after(request), include_internal=True
             )
@@ -235,7 +238,7 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         result = services.message_post(
-            session=session,
+            session_pk=self._session_pk(),  # found and locked by the service: one query
             author=ChatMessage.Author.AGENT,
             agent=request.user,
             content=data["content"],
