@@ -2,8 +2,10 @@
 
 Every change of state (open a session, post a message, claim, transfer, end, rate, mark
 read, close idle chats) is a function here. Each validates, writes inside a transaction and
-schedules its live events with :func:`chat.events.send_event_on_commit`. The REST API, the
-admin, the consumers and the management commands call these functions and nothing else.
+schedules its live events with :func:`chat.events.send_event_on_commit`; each public
+function that announces runs in :func:`chat.events.publishing_batch`, so that its events
+reach Redis in one round trip. The REST API, the admin, the consumers and the management
+commands call these functions and nothing else.
 """
 
 import uuid
@@ -21,7 +23,13 @@ from django.utils.translation import gettext_noop
 
 from . import selectors, statements
 from .classifier import classify
-from .events import QUEUE_GROUP, send_agent_event_on_commit, send_event_on_commit, session_group
+from .events import (
+    QUEUE_GROUP,
+    publishing_batch,
+    send_agent_event_on_commit,
+    send_event_on_commit,
+    session_group,
+)
 from .exceptions import (
     AlreadyClaimed,
     AlreadyRated,
@@ -154,6 +162,7 @@ def _send_queue_snapshot() -> None:
 # --- sessions ------------------------------------------------------------------------
 
 
+@publishing_batch()
 def session_open(
     *,
     customer_name: str = "",
@@ -216,6 +225,7 @@ def _pick_agent_for_new_chat():
     )
 
 
+@publishing_batch()
 def session_claim(*, session: ChatSession, agent) -> ChatSession:
     """Take a waiting chat. Exactly one of several agents claiming at once wins.
 
@@ -243,6 +253,7 @@ def session_claim(*, session: ChatSession, agent) -> ChatSession:
     return current
 
 
+@publishing_batch()
 def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
     """Hand an open chat to another agent (who must be allowed to reply)."""
     _require_reply_permission(agent)
@@ -271,6 +282,7 @@ def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
     return current
 
 
+@publishing_batch()
 def session_end(
     *,
     session: ChatSession,
@@ -335,6 +347,7 @@ def _clean_comment(comment) -> str:
     return comment
 
 
+@publishing_batch()
 def session_rate(*, session: ChatSession, rating: int, comment: str = "") -> ChatSession:
     """Rate an ended chat 1–5. Rating again with the same value is a harmless retry."""
     rating = _clean_rating(rating)
@@ -376,6 +389,7 @@ def session_mark_read(*, session: ChatSession, agent, up_to_message_id: int) -> 
     ).update(agent_read_message_id=last_seen)
 
 
+@publishing_batch()
 def close_idle_sessions(*, minutes: int) -> int:
     """End open chats with no message for ``minutes``; returns how many were closed."""
     if minutes < 1:
@@ -399,9 +413,11 @@ def close_idle_sessions(*, minutes: int) -> int:
 # --- messages ------------------------------------------------------------------------
 
 
+@publishing_batch()
 def message_post(
     *,
     session: ChatSession | None = None,
+    session_pk: int | None = None,
     session_key: uuid.UUID | str | None = None,
     author: str,
     content: str,
@@ -413,9 +429,13 @@ def message_post(
 
     A repeated ``client_id`` (a retried send) returns the first message and stores
     nothing. An agent's reply to a waiting chat claims it for that agent. The chat is
-    ``session``, or the one a customer's ``session_key`` opens: found and locked in one
-    query (SessionNotFound when there is none), which spares the customer API a look-up.
+    ``session``, the one with primary key ``session_pk`` (staff screens) or the one a
+    customer's ``session_key`` opens: found and locked here, in one query
+    (SessionNotFound when there is none), which spares the callers a look-up of their own.
+    The message's ``session`` is the chat as the message left it.
     """
+    if session is not None:
+        session_pk = session.pk
     if author == Author.AGENT:
         if is_internal:
             if agent is None or not agent.is_staff:
@@ -434,17 +454,17 @@ def message_post(
     # for it; a retry is caught by the unique (session, client_id) constraint instead.
     try:
         if author == Author.CUSTOMER:
-            return _post_customer_message(session, session_key, text, client_id)
+            return _post_customer_message(session_pk, session_key, text, client_id)
         with transaction.atomic():
-            current = _lock_session(session, session_key)
+            current = _lock_session(session_pk, session_key)
             return _post_locked(current, author, text, client_id, agent, is_internal)
     except IntegrityError:
         # A retry (or a concurrent one) with the same client_id: return the first message.
         if client_id is None:
             raise
         messages = ChatMessage.objects.filter(client_id=client_id)
-        if session is not None:
-            messages = messages.filter(session_id=session.pk)
+        if session_pk is not None:
+            messages = messages.filter(session_id=session_pk)
         else:
             messages = messages.filter(session__session_id=selectors.parse_session_key(session_key))
         existing = messages.select_related("session", "agent").first()
@@ -457,32 +477,32 @@ def message_post(
         return PostResult(existing, created=False)
 
 
-def _lock_session(session: ChatSession | None, session_key) -> ChatSession:
+def _lock_session(session_pk: int | None, session_key) -> ChatSession:
     locked = ChatSession.objects.select_for_update()
-    if session is not None:
-        return locked.get(pk=session.pk)
     try:
+        if session_pk is not None:
+            return locked.get(pk=session_pk)
         return locked.get(session_id=selectors.parse_session_key(session_key))
     except ChatSession.DoesNotExist as exc:
         raise SessionNotFound() from exc
 
 
-def _post_customer_message(session, session_key, text, client_id) -> PostResult:
+def _post_customer_message(session_pk, session_key, text, client_id) -> PostResult:
     """A customer's message: the open chat stamped and the message stored in one statement
     on PostgreSQL, two elsewhere (chat/statements.py)."""
     now = timezone.now()
-    if session is None:
+    if session_pk is None:
         session_key = selectors.parse_session_key(session_key)
     message = ChatMessage(author=Author.CUSTOMER, content=text, created_at=now, client_id=client_id)
     posted = statements.post_to_open_chat(
-        session_pk=session.pk if session is not None else None,
+        session_pk=session_pk,
         session_key=session_key,
         message=message,
         now=now,
     )
     if posted is None:  # no such chat (404), or it has ended
         with transaction.atomic():
-            current = _lock_session(session, session_key)
+            current = _lock_session(session_pk, session_key)
             existing = _message_with_client_id(current, client_id)
         if existing is not None:  # a retry of a message sent before the end
             return PostResult(existing, created=False)
@@ -559,6 +579,7 @@ def _post_locked(current, author, text, client_id, agent, is_internal) -> PostRe
 # --- agent availability --------------------------------------------------------------
 
 
+@publishing_batch()
 def agent_availability_changed() -> None:
     """Tell waiting customers that the number of available agents changed (after commit)."""
     _announce_queue()

@@ -330,7 +330,7 @@ class TestEventsAfterCommit:
         assert len(callbacks) >= 2
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 class TestCustomerMessageStatements:
     """The most frequent write of the product, counted as the database sees it (no test
     transaction around it)."""
