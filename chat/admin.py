@@ -32,7 +32,7 @@ from . import (
 )
 from .exceptions import ChatError, SessionNotFound
 from .models import CannedResponse, ChatMessage, ChatSession, Issue
-from .serializers import agent_session_payload, message_payload
+from .serializers import agent_session_payload
 
 Status = ChatSession.Status
 LAST_MESSAGE_CHARS = 90
@@ -443,7 +443,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
         if self._wants_json(request):
             return JsonResponse(
                 {
-                    "message": message_payload(result.message),
+                    "message": result.payload,
                     # The chat as the message left it (claimed, answered), from the service.
                     "session": agent_session_payload(result.message.session),
                 },

@@ -53,6 +53,12 @@ EndedBy = ChatSession.EndedBy
 class PostResult:
     message: ChatMessage
     created: bool
+    announced: dict | None = None  # the payload the message's live event carried
+
+    @property
+    def payload(self) -> dict:
+        """The message as clients see it: the answer to its sender repeats its live event."""
+        return self.announced if self.announced is not None else message_payload(self.message)
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -109,11 +115,12 @@ def _add_system_message(session: ChatSession, text: str, now) -> ChatMessage:
     return message
 
 
-def _announce_message(session: ChatSession, message: ChatMessage) -> None:
+def _announce_message(session: ChatSession, message: ChatMessage) -> dict:
     payload = message_payload(message)
     if not message.is_internal:
         send_event_on_commit(session_group(session.pk), {"type": "message", "message": payload})
     _announce_to_agents(session, {"type": "message", "message": payload}, change=False)
+    return payload
 
 
 def _announce_session(session: ChatSession, *, change: bool = True) -> None:
@@ -473,8 +480,7 @@ def message_post(
         # Announced again: the first attempt's events may have died with it (a worker killed
         # between the commit and the publish), and a client only retries when it got no
         # answer. Clients drop a message id they already have.
-        _announce_message(existing.session, existing)
-        return PostResult(existing, created=False)
+        return PostResult(existing, created=False, announced=_announce_message(existing.session, existing))
 
 
 def _lock_session(session_pk: int | None, session_key) -> ChatSession:
@@ -515,10 +521,10 @@ def _post_customer_message(session_pk, session_key, text, client_id) -> PostResu
         if issue != current.issue:
             ChatSession.objects.filter(pk=current.pk, issue=current.issue).update(issue=issue)
             current.issue = issue
-    _announce_message(current, message)
+    payload = _announce_message(current, message)
     if current.waiting_since == now:  # this message started the wait for an answer
         _announce_inbox_activity(current)
-    return PostResult(message, created=True)
+    return PostResult(message, created=True, announced=payload)
 
 
 def _message_with_client_id(session: ChatSession, client_id) -> ChatMessage | None:
@@ -570,10 +576,10 @@ def _post_locked(current, author, text, client_id, agent, is_internal) -> PostRe
     if fields:
         current.save(update_fields=fields)
     message.session = current
-    _announce_message(current, message)
+    payload = _announce_message(current, message)
     if "waiting_since" in fields or "first_response_at" in fields:
         _announce_inbox_activity(current)
-    return PostResult(message, created=True)
+    return PostResult(message, created=True, announced=payload)
 
 
 # --- agent availability --------------------------------------------------------------

@@ -15,12 +15,15 @@ and COMMIT. Here it is:
   as ``select_for_update`` would, and hands back the chat as it now is.
 
 Both return the chat as updated and the stored message, built with the same database
-converters the ORM applies; or None when the chat does not exist or has ended.
+converters the ORM applies; or None when the chat does not exist or has ended. The SQL and
+the converters are worked out from the models once per database, not per message.
 """
 
 from contextlib import nullcontext
+from dataclasses import dataclass
+from functools import cache
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from .models import ChatMessage, ChatSession
 
@@ -34,92 +37,120 @@ def post_to_open_chat(
 
     ``message`` is an unsaved customer message with every field but its chat set.
     """
-    update_sql, update_params = _stamp_open_chat_sql(session_pk, session_key, now)
-    if connection.vendor == "postgresql":
+    connection = connections[DEFAULT_DB_ALIAS]
+    plan = _plan(DEFAULT_DB_ALIAS, connection.vendor, by_pk=session_pk is not None)
+    stamp = plan.stamp_field.get_db_prep_value(now, connection)
+    key = plan.key_field.get_db_prep_value(session_pk if session_pk is not None else session_key, connection)
+    update_params = [stamp, stamp, key, _ENDED]
+    if plan.stamp_and_insert_sql:
+        params = [
+            field.get_db_prep_save(field.pre_save(message, True), connection) for field in plan.message_fields
+        ]
         # Inside an outer transaction (the test suite, a caller's atomic block) a savepoint
         # keeps a duplicate client_id from breaking it; on its own the statement needs none.
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            return _stamp_and_insert(update_sql, update_params, message)
-    with transaction.atomic():
-        chat = _fetch_one(ChatSession, update_sql, update_params)
-        if chat is None:
+            row = _fetch_one(connection, plan.stamp_and_insert_sql, [*update_params, *params])
+        if row is None:
             return None
+        width = len(plan.chat.fields)
+        chat, stored = plan.chat.instance(row[:width]), plan.message.instance(row[width:])
+        stored.session = chat
+        return chat, stored
+    with transaction.atomic():
+        row = _fetch_one(connection, plan.stamp_sql, update_params)
+        if row is None:
+            return None
+        chat = plan.chat.instance(row)
         message.session = chat
         message.save(force_insert=True)
         return chat, message
 
 
-def _stamp_open_chat_sql(session_pk, session_key, now) -> tuple[str, list]:
-    meta = ChatSession._meta
+@dataclass(frozen=True)
+class _Rows:
+    """Turns a row of a model's concrete fields into an instance, as the ORM would."""
+
+    model: type
+    alias: str
+    fields: tuple
+    attnames: list
+    converters: tuple
+
+    def instance(self, row):
+        connection = connections[self.alias]
+        values = list(row)
+        for index, column, converters in self.converters:
+            for converter in converters:
+                values[index] = converter(values[index], column, connection)
+        return self.model.from_db(self.alias, self.attnames, values)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    stamp_sql: str
+    stamp_and_insert_sql: str  # "" where the database has no data-modifying WITH
+    key_field: object
+    stamp_field: object
+    message_fields: list  # the INSERT's parameters, in order (the chat's id comes from the UPDATE)
+    chat: _Rows
+    message: _Rows
+
+
+def _rows(model, alias: str) -> _Rows:
+    connection = connections[alias]
+    fields = tuple(model._meta.concrete_fields)
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        # Bound to this thread's connection, used by every thread: converters only read the
+        # connection's settings (its time zone), never its session.
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            converters.append((index, column, tuple(found)))
+    return _Rows(model, alias, fields, [field.attname for field in fields], tuple(converters))
+
+
+@cache
+def _plan(alias: str, vendor: str, *, by_pk: bool) -> _Plan:
+    connection = connections[alias]
     quote = connection.ops.quote_name
-    if session_pk is not None:
-        key_field, key = meta.pk, session_pk
-    else:
-        key_field, key = meta.get_field("session_id"), session_key
-    last, waiting = meta.get_field("last_message_at"), meta.get_field("waiting_since")
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET {quote(last.column)} = %s, "
+    chats, messages = ChatSession._meta, ChatMessage._meta
+    key_field = chats.pk if by_pk else chats.get_field("session_id")
+    last, waiting = chats.get_field("last_message_at"), chats.get_field("waiting_since")
+    chat_columns = ", ".join(quote(field.column) for field in chats.concrete_fields)
+    stamp_sql = (
+        f"UPDATE {quote(chats.db_table)} SET {quote(last.column)} = %s, "
         f"{quote(waiting.column)} = COALESCE({quote(waiting.column)}, %s) "
-        f"WHERE {quote(key_field.column)} = %s AND {quote(meta.get_field('status').column)} <> %s "
-        f"RETURNING {_columns(ChatSession)}"
+        f"WHERE {quote(key_field.column)} = %s AND {quote(chats.get_field('status').column)} <> %s "
+        f"RETURNING {chat_columns}"
     )
-    stamp = last.get_db_prep_value(now, connection)
-    return sql, [stamp, stamp, key_field.get_db_prep_value(key, connection), _ENDED]
-
-
-def _stamp_and_insert(update_sql: str, update_params: list, message: ChatMessage):
-    """PostgreSQL: the stamp and the INSERT in one statement; the chat's row, then the message's."""
-    quote = connection.ops.quote_name
-    meta = ChatMessage._meta
-    fields = _insert_fields()
-    values, params = [], []
-    for field in fields:
-        if field.name == "session":
-            values.append(f"chat.{quote(ChatSession._meta.pk.column)}")
-        else:
-            values.append("%s")
-            params.append(field.get_db_prep_save(field.pre_save(message, True), connection))
-    sql = (
-        f"WITH chat AS ({update_sql}), "
-        f"message AS (INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"SELECT {', '.join(values)} FROM chat RETURNING {_columns(ChatMessage)}) "
-        f"SELECT chat.*, message.* FROM chat, message"
+    insert_fields = [field for field in messages.concrete_fields if not field.primary_key]
+    message_fields = [field for field in insert_fields if field.name != "session"]
+    stamp_and_insert_sql = ""
+    if vendor == "postgresql":
+        values = ", ".join(
+            f"chat.{quote(chats.pk.column)}" if field.name == "session" else "%s" for field in insert_fields
+        )
+        message_columns = ", ".join(quote(field.column) for field in messages.concrete_fields)
+        stamp_and_insert_sql = (
+            f"WITH chat AS ({stamp_sql}), "
+            f"message AS (INSERT INTO {quote(messages.db_table)} "
+            f"({', '.join(quote(field.column) for field in insert_fields)}) "
+            f"SELECT {values} FROM chat RETURNING {message_columns}) "
+            f"SELECT chat.*, message.* FROM chat, message"
+        )
+    return _Plan(
+        stamp_sql=stamp_sql,
+        stamp_and_insert_sql=stamp_and_insert_sql,
+        key_field=key_field,
+        stamp_field=last,
+        message_fields=message_fields,
+        chat=_rows(ChatSession, alias),
+        message=_rows(ChatMessage, alias),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*update_params, *params])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    width = len(ChatSession._meta.concrete_fields)
-    chat = _instance(ChatSession, row[:width])
-    stored = _instance(ChatMessage, row[width:])
-    stored.session = chat
-    return chat, stored
 
 
-def _insert_fields():
-    return [field for field in ChatMessage._meta.concrete_fields if not field.primary_key]
-
-
-def _columns(model) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-
-
-def _fetch_one(model, sql: str, params: list):
+def _fetch_one(connection, sql: str, params: list):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else _instance(model, row)
-
-
-def _instance(model, row):
-    """A model instance from a row of its concrete fields, converted as the ORM converts."""
-    fields = model._meta.concrete_fields
-    values = []
-    for field, value in zip(fields, row, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-            value = converter(value, column, connection)
-        values.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], values)
+        return cursor.fetchone()

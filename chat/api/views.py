@@ -132,7 +132,7 @@ class CustomerChatViewSet(viewsets.ViewSet):
             is_internal=data["is_internal"],
         )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(s.MessageSerializer(result.message).data, status=code)
+        return Response(result.payload, status=code)
 
     @extend_schema(
         parameters=[SESSION_HEADER_PARAM, AFTER_PARAM],
@@ -246,7 +246,7 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             is_internal=data["is_internal"],
         )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(s.MessageSerializer(result.message).data, status=code)
+        return Response(result.payload, status=code)
 
     @extend_schema(request=None, responses={200: s.AgentSessionSerializer, **errors(403, 404, 409)})
     @action(detail=True, methods=["post"], permission_classes=[CanReply])
