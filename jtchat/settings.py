@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "jtchat.middleware.LazyMessageMiddleware",  # Django's, storage built only when used
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -205,6 +205,16 @@ class TestClaimTransferEnd:
         assert session.assigned_agent == agent
         assert [level for level, _text in flash(response)] == ["success"]
 
+    def test_the_notice_shows_once_on_the_page_after_the_redirect(self, agent_client):
+        session = open_chat()
+        agent_client.get("/api/chat/queue")  # a request that never looks at notices in between
+
+        page = agent_client.post(url("claim", session), follow=True)
+        assert "Você assumiu esta conversa." in page.content.decode()
+
+        again = agent_client.get(url("change", session))
+        assert "Você assumiu esta conversa." not in again.content.decode()
+
     def test_a_lost_claim_says_who_has_the_chat(self, agent_client, other_agent):
         session = open_chat()
         services.session_claim(session=session, agent=other_agent)
