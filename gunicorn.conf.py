@@ -11,9 +11,14 @@ import os
 from jtchat.serving import refuse_many_processes_without_redis
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Defaults sized for a 2-core machine: two processes per core, two threads each. A request
+# holds the GIL for most of its ~2 ms of CPU, so threads of one process mostly wait for each
+# other; on this machine 4 workers x 2 threads served POST /api/chat/message at ~590 req/s
+# where 2 x 4 swung between ~340 and ~600 (bench/http_bench.py). Same 8 database connections
+# either way. Render's starter plan (half a CPU) sets 2 x 4 in render.yaml.
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 keepalive = 5
 timeout = 30
 graceful_timeout = 20

@@ -382,7 +382,7 @@ def main() -> None:
             check_answer(server.port, keys[0])
         workers = len(servers["production"].worker_pids())
         print(
-            f"gunicorn gthread: {workers} workers x {os.environ.get('GUNICORN_THREADS', '4')} threads "
+            f"gunicorn gthread: {workers} workers x {os.environ.get('GUNICORN_THREADS', '2')} threads "
             f"(gunicorn.conf.py); PostgreSQL {urlparse(args.database_url).path.lstrip('/')}; "
             f"{args.chats} open chats; wrk {args.wrk_threads} threads, {args.duration}s runs; "
             f"load average {os.getloadavg()[0]:.2f} at start"
