@@ -53,3 +53,25 @@ def test_the_reply_check_reads_permissions_in_one_query_per_request(users):
 def test_who_may_reply(users):
     may = {name for name, user in users.items() if services.can_reply(fresh(user))}
     assert may == {"agent", "manager", "own_only", "both", "superuser"}  # managers answer too
+
+
+def test_staff_signed_in_before_the_backend_switch_stay_signed_in(users, client):
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    migration = importlib.import_module("accounts.migrations.0002_sessions_use_accounts_backend")
+    agent = users["agent"]
+    session = SessionStore()
+    session[SESSION_KEY] = str(agent.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"  # as stored before
+    session[HASH_SESSION_KEY] = agent.get_session_auth_hash()
+    session.create()
+    client.cookies["sessionid"] = session.session_key
+    assert client.get("/api/users/").status_code == 403  # not accepted as it stands
+
+    migration.forwards(apps, None)
+
+    assert client.get("/api/users/").status_code == 200  # the same login, still signed in
