@@ -396,7 +396,6 @@ def session_mark_read(*, session: ChatSession, agent, up_to_message_id: int) -> 
     ).update(agent_read_message_id=last_seen)
 
 
-@publishing_batch()
 def close_idle_sessions(*, minutes: int) -> int:
     """End open chats with no message for ``minutes``; returns how many were closed."""
     if minutes < 1:
@@ -407,7 +406,8 @@ def close_idle_sessions(*, minutes: int) -> int:
     )
     closed = 0
     for session_id in selectors.idle_session_ids(older_than=older_than):
-        with transaction.atomic():
+        # One chat at a time: its customer hears of the end as soon as it is committed.
+        with publishing_batch(), transaction.atomic():
             # Lock, then look again: the customer may have written since the ids were read.
             session = ChatSession.objects.select_for_update().filter(still_idle, pk=session_id).first()
             if session is None:

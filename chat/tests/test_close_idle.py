@@ -124,3 +124,24 @@ def test_render_runs_the_command_every_five_minutes():
     assert "ALLOWED_HOSTS" in env
     python, manage, command, *args = shlex.split(job["startCommand"])
     assert (manage, command, args) == ("manage.py", "close_idle_sessions", ["--minutes", "30"])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_each_closed_chat_is_announced_as_soon_as_it_is_committed(monkeypatch):
+    """A long sweep does not hold back the first customers' news until its end."""
+    from chat import events
+
+    first, second = chat(90), chat(90)
+    sent = []
+    monkeypatch.setattr(events, "_send", lambda items: sent.append([group for group, _ in items]))
+
+    assert services.close_idle_sessions(minutes=30) == 2
+
+    customer_sends = [groups for groups in sent if any(g.startswith("session.") for g in groups)]
+    assert len(customer_sends) == 2  # one send per chat, not one for the whole sweep
+    chats_per_send = [
+        {g for g in groups if g in (session_group(first.pk), session_group(second.pk))}
+        for groups in customer_sends
+    ]
+    assert sorted(map(len, chats_per_send)) == [1, 1]
+    assert set.union(*chats_per_send) == {session_group(first.pk), session_group(second.pk)}
