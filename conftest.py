@@ -58,7 +58,7 @@ def redis_layer(settings):
     settings.CHANNEL_LAYERS = {
         # The production layer (jtchat/settings.py), so tests and server processes agree.
         "default": {
-            "BACKEND": "chat.layers.SharedDecodingPubSubChannelLayer",
+            "BACKEND": "chat.live.layers.SharedDecodingPubSubChannelLayer",
             "CONFIG": {"hosts": [url], "prefix": "jtchat" + (url.rsplit("/", 1)[-1] or "0")},
         }
     }

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from chat.api.network import client_ip
+from jtchat.network import client_ip
 
 logger = logging.getLogger(__name__)
 

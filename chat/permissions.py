@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
-from .services import can_reply
+from .policy import can_reply
 
 
 class IsStaff(BasePermission):

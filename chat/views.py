@@ -1,22 +1,14 @@
-"""Pages: the customer chat page and the health check."""
-
-import logging
+"""The customer chat page."""
 
 from django.conf import settings
-from django.db import connection
-from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
 
 from .models import Issue
 from .services import MAX_COMMENT_LENGTH
-
-logger = logging.getLogger(__name__)
-
 
 # Every string the page's script shows, translated here and handed over in a json_script
 # block (the page runs no inline script). Placeholders are %(name)s, filled in by chat.js.
@@ -88,28 +80,3 @@ class ChatPageView(TemplateView):
         context["language_tag"] = html_language_tag(get_language() or settings.LANGUAGE_CODE)
         context["ui_strings"] = {key: str(text) for key, text in UI_STRINGS.items()}
         return context
-
-
-@never_cache
-def health(request):
-    """200 when the database (and Redis, when configured) answer; 503 otherwise."""
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        checks["database"] = "ok"
-    except Exception:
-        logger.exception("health check: database unavailable")
-        checks["database"] = "error"
-    if settings.REDIS_URL:
-        try:
-            import redis
-
-            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
-            checks["redis"] = "ok"
-        except Exception:
-            logger.exception("health check: redis unavailable")
-            checks["redis"] = "error"
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

@@ -169,7 +169,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "chat.layers.SharedDecodingPubSubChannelLayer",
+            "BACKEND": "chat.live.layers.SharedDecodingPubSubChannelLayer",
             # Pub/sub: one PUBLISH per event, fanned out to local sockets by each process.
             # The list-based core layer pops one message per round trip and drops what waits
             # past its expiry or capacity: it fell behind the agents' fan-out (README,

@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.admin_site import ThrottledAdminLoginForm
-from chat.views import ChatPageView, health
+from chat.views import ChatPageView
+from jtchat.health import health
 
 admin.site.site_header = _("JT Chat — service desk")
 admin.site.site_title = _("JT Chat")

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.backends import ModelBackend
-from chat import services
+from chat import policy
 from conftest import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -45,13 +45,13 @@ def test_same_permissions_as_djangos_backend(users):
 def test_the_reply_check_reads_permissions_in_one_query_per_request(users):
     agent = fresh(users["agent"])
     with CaptureQueriesContext(connection) as queries:
-        assert services.can_reply(agent)
-        assert services.can_reply(agent)  # the answer is kept on the user for the request
+        assert policy.can_reply(agent)
+        assert policy.can_reply(agent)  # the answer is kept on the user for the request
     assert len(queries) == 1
 
 
 def test_who_may_reply(users):
-    may = {name for name, user in users.items() if services.can_reply(fresh(user))}
+    may = {name for name, user in users.items() if policy.can_reply(fresh(user))}
     assert may == {"agent", "manager", "own_only", "both", "superuser"}  # managers answer too
 
 

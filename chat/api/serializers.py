@@ -1,11 +1,91 @@
-"""Input serializers of the chat API. Output shapes live in chat/serializers.py."""
+"""Serializers of the chat API: inputs validated here, outputs shaped by chat/payloads.py.
+
+The output serializers declare their fields for the OpenAPI schema, and represent an object
+with the same function the live events use, so an answer and an event never differ
+(chat/tests/test_payloads.py holds the declared fields to the payloads' keys).
+"""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from chat.models import Issue
-from chat.serializers import AgentSessionSerializer, MessageSerializer, PublicSessionSerializer
+from chat import payloads
+from chat.models import ChatMessage, ChatSession, Issue
+
+# --- outputs ---------------------------------------------------------------------------
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    author = serializers.ChoiceField(choices=ChatMessage.Author.choices, read_only=True)
+    content = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    client_id = serializers.UUIDField(read_only=True, allow_null=True)
+    agent_name = serializers.CharField(read_only=True, allow_null=True)
+    is_internal = serializers.BooleanField(read_only=True)
+
+    def to_representation(self, instance):
+        return payloads.message(instance)
+
+
+class PublicSessionSerializer(serializers.ModelSerializer):
+    """What the customer may see of their own chat."""
+
+    agent_name = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ChatSession
+        fields = [
+            "session_id",
+            "status",
+            "agent_name",
+            "customer_name",
+            "topic",
+            "tracking_code",
+            "started_at",
+            "ended_at",
+            "ended_by",
+            "satisfaction_rating",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        return {"session_id": str(instance.session_id), **payloads.public_session(instance)}
+
+
+class AgentSessionSerializer(serializers.ModelSerializer):
+    """What agents see of a chat (no session key: that is the customer's secret)."""
+
+    agent_name = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ChatSession
+        fields = [
+            "id",
+            "status",
+            "customer_name",
+            "customer_email",
+            "tracking_code",
+            "topic",
+            "issue",
+            "assigned_agent",
+            "agent_name",
+            "started_at",
+            "ended_at",
+            "ended_by",
+            "first_response_at",
+            "waiting_since",
+            "last_message_at",
+            "satisfaction_rating",
+            "satisfaction_comment",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        return payloads.agent_session(instance)
+
+
+# --- inputs ----------------------------------------------------------------------------
 
 AUTHOR_ALIASES = {"user": "customer", "customer": "customer", "agent": "agent"}
 
@@ -73,14 +153,14 @@ class QueueStatusSerializer(serializers.Serializer):
 
 
 class CustomerSessionSerializer(PublicSessionSerializer):
-    queue = serializers.SerializerMethodField()
+    queue = QueueStatusSerializer(read_only=True)
 
     class Meta(PublicSessionSerializer.Meta):
         fields = PublicSessionSerializer.Meta.fields + ["queue"]
         read_only_fields = fields
 
-    def get_queue(self, session) -> QueueStatusSerializer:
-        return self.context.get("queue")
+    def to_representation(self, instance):
+        return {**super().to_representation(instance), "queue": self.context.get("queue")}
 
 
 class MessageListSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ import uuid
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from .network import client_ip
+from jtchat.network import client_ip
 
 SESSION_HEADER = "HTTP_X_CHAT_SESSION"
 

@@ -13,12 +13,13 @@ from rest_framework.views import APIView
 
 from chat import selectors, services
 from chat.exceptions import InvalidInput, NotPermitted
+from chat.live.tickets import TICKET_MAX_AGE_SECONDS, issue_agent_ticket
 from chat.models import ChatMessage, ChatSession
 from chat.permissions import CanReply, IsStaff
-from chat.tickets import TICKET_MAX_AGE_SECONDS, issue_agent_ticket
+from chat.policy import can_reply
+from jtchat.network import client_ip
 
 from . import serializers as s
-from .network import client_ip
 from .throttles import MessageIPThrottle, MessageSessionThrottle, SessionOpenIPThrottle
 
 SESSION_HEADER = "HTTP_X_CHAT_SESSION"
@@ -120,17 +121,23 @@ class CustomerChatViewSet(viewsets.ViewSet):
         serializer = s.MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        author = s.AUTHOR_ALIASES[data["author"]]
-        if author == ChatMessage.Author.AGENT and not services.can_reply(request.user):
-            raise NotPermitted(_("Only signed-in agents can send as an agent."))
-        result = services.message_post(
-            session_key=self._session_key(request, data.get("session_id")),
-            author=author,
-            content=data["content"],
-            client_id=data.get("client_id"),
-            agent=request.user if author == ChatMessage.Author.AGENT else None,
-            is_internal=data["is_internal"],
-        )
+        key = self._session_key(request, data.get("session_id"))
+        if s.AUTHOR_ALIASES[data["author"]] == ChatMessage.Author.AGENT:
+            if not can_reply(request.user):
+                raise NotPermitted(_("Only signed-in agents can send as an agent."))
+            result = services.agent_message_post(
+                session_pk=selectors.customer_session(key).pk,
+                agent=request.user,
+                content=data["content"],
+                client_id=data.get("client_id"),
+                is_internal=data["is_internal"],
+            )
+        else:
+            if data["is_internal"]:
+                raise InvalidInput(fields={"is_internal": [_("Customers cannot write internal notes.")]})
+            result = services.customer_message_post(
+                session_key=key, content=data["content"], client_id=data.get("client_id")
+            )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(result.payload, status=code)
 
@@ -237,9 +244,8 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         serializer = s.AgentMessageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        result = services.message_post(
+        result = services.agent_message_post(
             session_pk=self._session_pk(),  # found and locked by the service: one query
-            author=ChatMessage.Author.AGENT,
             agent=request.user,
             content=data["content"],
             client_id=data.get("client_id"),

@@ -21,7 +21,7 @@ Status = ChatSession.Status
 def open_chat(name="Maria", content="Olá, cadê meu pedido?", **fields):
     session = services.session_open(customer_name=name, **fields)
     if content:
-        services.message_post(session=session, author=Author.CUSTOMER, content=content)
+        services.customer_message_post(session_key=session.session_id, content=content)
     return session
 
 
@@ -47,9 +47,9 @@ def page_config(response) -> dict:
 class TestTranscript:
     def test_each_kind_of_message_is_styled_apart_in_order(self, agent_client, agent):
         session = open_chat(content="Meu pacote não chegou")
-        services.message_post(session=session, author=Author.AGENT, agent=agent, content="Vou verificar.")
-        services.message_post(
-            session=session, author=Author.AGENT, agent=agent, content="Cliente recorrente", is_internal=True
+        services.agent_message_post(session_pk=session.pk, agent=agent, content="Vou verificar.")
+        services.agent_message_post(
+            session_pk=session.pk, agent=agent, content="Cliente recorrente", is_internal=True
         )
 
         response = agent_client.get(page_url(session))
@@ -94,7 +94,7 @@ class TestTranscript:
     def test_opening_marks_messages_read_for_the_assigned_agent_only(self, client, agent, other_agent):
         session = open_chat()
         services.session_claim(session=session, agent=agent)
-        services.message_post(session=session, author=Author.CUSTOMER, content="mais uma")
+        services.customer_message_post(session_key=session.session_id, content="mais uma")
         last = session.messages.order_by("-id").first()
 
         client.force_login(other_agent)
@@ -263,7 +263,7 @@ class TestReadMark:
     def test_moves_forward_to_an_existing_message(self, agent_client, agent):
         session = open_chat(content="um")
         services.session_claim(session=session, agent=agent)
-        services.message_post(session=session, author=Author.CUSTOMER, content="dois")
+        services.customer_message_post(session_key=session.session_id, content="dois")
         first, *_rest, last = session.messages.order_by("id")
         ChatSession.objects.filter(pk=session.pk).update(agent_read_message_id=0)
 

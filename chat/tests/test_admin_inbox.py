@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chat import selectors, services
+from chat.live import announce
 from chat.models import ChatMessage, ChatSession
 from conftest import make_staff
 
@@ -23,7 +24,7 @@ Status = ChatSession.Status
 def open_chat(name="Maria", content="Olá, cadê meu pedido?", **fields):
     session = services.session_open(customer_name=name, **fields)
     if content:
-        services.message_post(session=session, author=Author.CUSTOMER, content=content)
+        services.customer_message_post(session_key=session.session_id, content=content)
     return session
 
 
@@ -49,7 +50,7 @@ class TestOrderAndTabs:
         ended = open_chat("Ended")
         services.session_end(session=ended, ended_by=ChatSession.EndedBy.CUSTOMER)
         active_calm = open_chat("Calm")
-        services.message_post(session=active_calm, author=Author.AGENT, agent=other_agent, content="Oi!")
+        services.agent_message_post(session_pk=active_calm.pk, agent=other_agent, content="Oi!")
         active_waiting = open_chat("Needs answer")
         services.session_claim(session=active_waiting, agent=agent)
         newer = open_chat("Newer")
@@ -113,8 +114,8 @@ class TestColumns:
             tracking_code="jt1234567890br",
             topic="rastreamento",
         )
-        services.message_post(
-            session=session, author=Author.AGENT, agent=agent, content="Um momento, por favor " + "x" * 200
+        services.agent_message_post(
+            session_pk=session.pk, agent=agent, content="Um momento, por favor " + "x" * 200
         )
 
         html = agent_client.get(INBOX).content.decode()
@@ -130,8 +131,8 @@ class TestColumns:
     def test_internal_notes_and_system_lines_are_not_the_last_message(self, agent_client, agent):
         session = open_chat(content="Preciso de ajuda com a entrega")
         services.session_claim(session=session, agent=agent)  # adds a system line
-        services.message_post(
-            session=session, author=Author.AGENT, agent=agent, content="nota secreta", is_internal=True
+        services.agent_message_post(
+            session_pk=session.pk, agent=agent, content="nota secreta", is_internal=True
         )
 
         html = agent_client.get(INBOX).content.decode()
@@ -154,7 +155,7 @@ class TestColumns:
 
     def test_no_waiting_time_once_the_agent_answered(self, agent_client, agent):
         session = open_chat()
-        services.message_post(session=session, author=Author.AGENT, agent=agent, content="Olá!")
+        services.agent_message_post(session_pk=session.pk, agent=agent, content="Olá!")
 
         html = agent_client.get(INBOX).content.decode()
         row = row_of(html, session)
@@ -164,10 +165,10 @@ class TestColumns:
     def test_unread_counts_customer_messages_after_the_read_mark(self, agent_client, agent, other_agent):
         mine = open_chat("Mine", content="um")
         services.session_claim(session=mine, agent=agent)
-        services.message_post(session=mine, author=Author.CUSTOMER, content="dois")
+        services.customer_message_post(session_key=mine.session_id, content="dois")
         theirs = open_chat("Theirs", content="um")
         services.session_claim(session=theirs, agent=other_agent)
-        services.message_post(session=theirs, author=Author.CUSTOMER, content="dois")
+        services.customer_message_post(session_key=theirs.session_id, content="dois")
 
         def unread(session):
             html = agent_client.get(INBOX).content.decode()
@@ -181,9 +182,9 @@ class TestColumns:
         agent_client.get(reverse("admin:chat_chatsession_change", args=[mine.pk]))
         assert unread(mine) == 0
 
-        services.message_post(session=mine, author=Author.CUSTOMER, content="três")
-        services.message_post(session=mine, author=Author.AGENT, agent=agent, content="resposta")
-        services.message_post(session=mine, author=Author.CUSTOMER, content="quatro")
+        services.customer_message_post(session_key=mine.session_id, content="três")
+        services.agent_message_post(session_pk=mine.pk, agent=agent, content="resposta")
+        services.customer_message_post(session_key=mine.session_id, content="quatro")
         assert unread(mine) == 1  # replying marks everything before the reply as read
 
 
@@ -192,7 +193,7 @@ class TestSearch:
         maria = open_chat("Maria Souza", customer_email="maria@example.com", tracking_code="JT555BR")
         joao = open_chat("João Lima", customer_email="joao@example.com", content="O boleto veio errado")
         for _ in range(3):
-            services.message_post(session=joao, author=Author.CUSTOMER, content="boleto boleto")
+            services.customer_message_post(session_key=joao.session_id, content="boleto boleto")
 
         def search(term):
             return row_ids(agent_client.get(INBOX, {"q": term}))
@@ -341,7 +342,7 @@ class TestAvailability:
     ):
         open_chat()
         sent = []
-        monkeypatch.setattr(services, "send_event_on_commit", lambda *event: sent.append(event))
+        monkeypatch.setattr(announce, "send_event_on_commit", lambda *event: sent.append(event))
         with django_capture_on_commit_callbacks(execute=True):
             agent_client.post(self.URL, {"accepting": "0"})
         assert [event["agents_available"] for group, event in sent if group == "queue"] == [1]  # Bruno only

@@ -40,10 +40,10 @@ def chat_that_ended(agent, days_ago: int, *, end: bool = True) -> ChatSession:
         user_ip="203.0.113.5",
         user_agent="Mozilla/5.0 (Android)",
     )
-    services.message_post(session=session, author="customer", content="Meu CPF é 123.456.789-00")
-    services.message_post(session=session, author="agent", agent=agent, content="Olá Maria!")
-    services.message_post(
-        session=session, author="agent", agent=agent, content="nota: cliente VIP", is_internal=True
+    services.customer_message_post(session_key=session.session_id, content="Meu CPF é 123.456.789-00")
+    services.agent_message_post(session_pk=session.pk, agent=agent, content="Olá Maria!")
+    services.agent_message_post(
+        session_pk=session.pk, agent=agent, content="nota: cliente VIP", is_internal=True
     )
     if end:
         services.session_end(session=session, ended_by="customer", rating=4, comment="Rua das Flores, 10")

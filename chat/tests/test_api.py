@@ -75,6 +75,14 @@ class TestSeedContract:
 
 
 class TestBadInput:
+    def test_a_customer_cannot_write_an_internal_note(self, api, session_key):
+        response = post_json(
+            api, "/api/chat/message", {"session_id": session_key, "content": "psst", "is_internal": True}
+        )
+        assert response.status_code == 400
+        assert "is_internal" in response.json()["fields"]
+        assert not ChatMessage.objects.exists()
+
     def test_unknown_session_is_404(self, api):
         response = post_json(api, "/api/chat/message", {"session_id": str(uuid.uuid4()), "content": "oi"})
         assert response.status_code == 404
@@ -177,9 +185,9 @@ class TestBadInput:
 class TestCustomerReads:
     def test_history_and_catch_up_hide_internal_notes(self, api, session_key, agent):
         session = ChatSession.objects.get(session_id=session_key)
-        first = services.message_post(session=session, author="customer", content="oi").message
-        services.message_post(session=session, author="agent", agent=agent, content="nota", is_internal=True)
-        reply = services.message_post(session=session, author="agent", agent=agent, content="Olá!").message
+        first = services.customer_message_post(session_key=session.session_id, content="oi").message
+        services.agent_message_post(session_pk=session.pk, agent=agent, content="nota", is_internal=True)
+        reply = services.agent_message_post(session_pk=session.pk, agent=agent, content="Olá!").message
 
         everything = api.get("/api/chat/messages", HTTP_X_CHAT_SESSION=session_key).json()
         contents = [m["content"] for m in everything["messages"]]
@@ -237,8 +245,8 @@ class TestStaffEndpoints:
         newer = services.session_open(customer_name="B")
         active = services.session_open(customer_name="C")
         services.session_claim(session=active, agent=agent)
-        services.message_post(session=newer, author="customer", content="oi")
-        services.message_post(session=older, author="customer", content="oi")  # waits less
+        services.customer_message_post(session_key=newer.session_id, content="oi")
+        services.customer_message_post(session_key=older.session_id, content="oi")  # waits less
         rows = agent_client.get("/api/chat/sessions/").json()["results"]
         assert [row["customer_name"] for row in rows] == ["B", "A", "C"]
         assert "session_id" not in rows[0]
@@ -248,7 +256,7 @@ class TestStaffEndpoints:
 
     def test_detail_transcript_reply_claim_end(self, agent_client, agent, other_agent):
         session = services.session_open(customer_name="Rita")
-        services.message_post(session=session, author="customer", content="oi")
+        services.customer_message_post(session_key=session.session_id, content="oi")
         base = f"/api/chat/sessions/{session.pk}/"
         assert agent_client.get(base).json()["customer_name"] == "Rita"
         assert agent_client.get("/api/chat/sessions/999999/").status_code == 404

@@ -14,9 +14,8 @@ from django.db import connections
 from django.test import Client
 from playwright.sync_api import expect
 
-from chat import services
+from chat import payloads, services
 from chat.models import CannedResponse, ChatSession
-from chat.serializers import message_payload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -121,7 +120,7 @@ def test_conversation_page_catches_up_from_what_it_showed_and_retries_a_failed_r
     between must not move that mark, and a failed read is tried again."""
     chat = services.session_open(customer_name="Carla")
     services.session_claim(session=chat, agent=agent)
-    services.message_post(session=chat, author="customer", content="antes da página")
+    services.customer_message_post(session_key=chat.session_id, content="antes da página")
     shown_last = chat.messages.order_by("id").last().pk
     base = live_asgi_server.url
     client = Client()
@@ -131,11 +130,11 @@ def test_conversation_page_catches_up_from_what_it_showed_and_retries_a_failed_r
     posted = {}
 
     def post_while_the_socket_is_not_open(route):
-        posted["missed"] = services.message_post(
-            session=chat, author="customer", content="ninguém viu"
+        posted["missed"] = services.customer_message_post(
+            session_key=chat.session_id, content="ninguém viu"
         ).message
-        posted["newer"] = services.message_post(
-            session=chat, author="customer", content="chegou ao vivo"
+        posted["newer"] = services.customer_message_post(
+            session_key=chat.session_id, content="chegou ao vivo"
         ).message
         connections.close_all()  # opened in Playwright's callback context: closed there
         route.continue_()
@@ -158,7 +157,7 @@ def test_conversation_page_catches_up_from_what_it_showed_and_retries_a_failed_r
             if json.loads(frame)["type"] == "ready":  # the chat's own agent: live at once
                 event = {
                     "type": "message",
-                    "message": message_payload(posted["newer"]),
+                    "message": payloads.message(posted["newer"]),
                     "session_id": chat.pk,
                 }
                 socket.send(json.dumps(event))

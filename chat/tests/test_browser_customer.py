@@ -15,7 +15,7 @@ from asgiref.sync import async_to_sync
 from playwright.sync_api import expect
 
 from chat import services
-from chat.events import send_ephemeral_event, session_group
+from chat.live.events import send_ephemeral_event, session_group
 from chat.models import ChatMessage, ChatSession
 
 # Live servers need committed data (a transactional database); serialized_rollback brings
@@ -127,7 +127,7 @@ def test_chat_with_polling_fallback_reload_transcript_and_rating(live_server, op
     page.unroute("**/api/chat/message")
 
     reply = "Oi Maria, vou verificar. <img src=x onerror=window.pwned=1>"
-    services.message_post(session=session, author="agent", agent=agent, content=reply)
+    services.agent_message_post(session_pk=session.pk, agent=agent, content=reply)
     expect(bubbles(page, "agent", "Oi Maria, vou verificar.")).to_have_count(1, timeout=WAIT_MS)
     expect(bubbles(page, "agent").locator(".msg__text")).to_have_text(reply)
     assert page.locator("#message-log img").count() == 0
@@ -256,7 +256,7 @@ def test_live_socket_delivery_and_a_cut_mid_conversation(live_asgi_server, open_
     agent_typing(session, True)
     expect(page.locator("#typing-indicator")).to_be_visible()
     expect(page.locator("#typing-indicator")).to_contain_text("Ana")
-    services.message_post(session=session, author="agent", agent=agent, content="Resposta pelo socket")
+    services.agent_message_post(session_pk=session.pk, agent=agent, content="Resposta pelo socket")
     expect(bubbles(page, "agent", "Resposta pelo socket")).to_have_count(1)
     expect(page.locator("#typing-indicator")).to_be_hidden()
     expect(page.locator("#chat-status")).to_contain_text("Ana")
@@ -273,7 +273,7 @@ def test_live_socket_delivery_and_a_cut_mid_conversation(live_asgi_server, open_
     send(page, "Enviada durante o corte")
     pending = bubbles(page, "customer", "Enviada durante o corte")
     expect(pending).to_have_attribute("data-state", "retrying")
-    services.message_post(session=session, author="agent", agent=agent, content="Enquanto você estava fora")
+    services.agent_message_post(session_pk=session.pk, agent=agent, content="Enquanto você estava fora")
     page.context.set_offline(False)
 
     expect(pending).to_have_attribute("data-state", "sent", timeout=WAIT_MS)

@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from chat import selectors, services
-from chat.events import session_group
+from chat.live import announce
+from chat.live.events import session_group
 from chat.models import ChatMessage, ChatSession
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ Status = ChatSession.Status
 def chat(minutes_quiet: float, *, agent=None, message=True):
     session = services.session_open(customer_name="Maria")
     if message:
-        services.message_post(session=session, author=ChatMessage.Author.CUSTOMER, content="Olá")
+        services.customer_message_post(session_key=session.session_id, content="Olá")
     if agent is not None:
         services.session_claim(session=session, agent=agent)
     then = timezone.now() - timedelta(minutes=minutes_quiet)
@@ -57,7 +58,7 @@ def test_ends_only_chats_quiet_for_longer_than_the_limit(capsys, agent):
 def test_the_customer_is_told(monkeypatch, django_capture_on_commit_callbacks):
     session = chat(60)
     sent = []
-    monkeypatch.setattr(services, "send_event_on_commit", lambda *event: sent.append(event))
+    monkeypatch.setattr(announce, "send_event_on_commit", lambda *event: sent.append(event))
 
     with django_capture_on_commit_callbacks(execute=True):
         call_command("close_idle_sessions")  # default: 30 minutes
@@ -72,7 +73,7 @@ def test_the_customer_is_told(monkeypatch, django_capture_on_commit_callbacks):
 
 def test_a_chat_that_woke_up_after_the_ids_were_read_stays_open(monkeypatch):
     session = chat(60)
-    services.message_post(session=session, author=ChatMessage.Author.CUSTOMER, content="Ainda estou aqui")
+    services.customer_message_post(session_key=session.session_id, content="Ainda estou aqui")
     monkeypatch.setattr(selectors, "idle_session_ids", lambda **kwargs: [session.pk])
 
     assert services.close_idle_sessions(minutes=30) == 0
@@ -129,7 +130,7 @@ def test_render_runs_the_command_every_five_minutes():
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_each_closed_chat_is_announced_as_soon_as_it_is_committed(monkeypatch):
     """A long sweep does not hold back the first customers' news until its end."""
-    from chat import events
+    from chat.live import events
 
     first, second = chat(90), chat(90)
     sent = []

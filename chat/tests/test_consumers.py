@@ -6,7 +6,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from chat import consumers, services, tickets
+from chat import services
+from chat.live import base, tickets
 from chat.models import ChatMessage
 from conftest import make_staff
 from jtchat.asgi import application
@@ -139,7 +140,7 @@ def test_customer_socket_refuses_a_malformed_first_frame_with_4400(chat, first_f
 
 
 def test_customer_socket_closes_with_4400_when_no_first_frame_comes(monkeypatch):
-    monkeypatch.setattr(consumers.LiveConsumer, "hello_timeout", 0.1)
+    monkeypatch.setattr(base.LiveConsumer, "hello_timeout", 0.1)
 
     async def scenario():
         socket = WebsocketCommunicator(application, "/ws/chat/")
@@ -181,10 +182,12 @@ def test_ready_carries_the_public_chat_and_the_customers_place_in_the_queue(chat
 
 
 def test_catch_up_sends_every_message_after_the_cursor_but_no_internal_note(chat, agent):
-    first = services.message_post(session=chat, author="customer", content="Onde está meu pacote?").message
-    services.message_post(session=chat, author="agent", agent=agent, content="nota interna", is_internal=True)
-    services.message_post(session=chat, author="agent", agent=agent, content="Vou verificar.")
-    services.message_post(session=chat, author="customer", content="Obrigada")
+    first = services.customer_message_post(
+        session_key=chat.session_id, content="Onde está meu pacote?"
+    ).message
+    services.agent_message_post(session_pk=chat.pk, agent=agent, content="nota interna", is_internal=True)
+    services.agent_message_post(session_pk=chat.pk, agent=agent, content="Vou verificar.")
+    services.customer_message_post(session_key=chat.session_id, content="Obrigada")
 
     async def scenario():
         socket, ready = await customer_socket(chat, after=first.pk)
@@ -210,7 +213,7 @@ def test_messages_arrive_live_once_and_internal_notes_never_reach_the_customer(
         staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
         assert (await staff.receive_json_from(WAIT))["type"] == "ready"
 
-        await committed(services.message_post, session=chat, author="customer", content="Olá")
+        await committed(services.customer_message_post, session_key=chat.session_id, content="Olá")
         frame = await socket.receive_json_from(WAIT)
         assert frame == {"type": "message", "message": frame["message"]}
         assert frame["message"]["content"] == "Olá"
@@ -219,9 +222,8 @@ def test_messages_arrive_live_once_and_internal_notes_never_reach_the_customer(
         assert seen_by_agent["session_id"] == chat.pk
 
         await committed(
-            services.message_post,
-            session=chat,
-            author="agent",
+            services.agent_message_post,
+            session_pk=chat.pk,
             agent=agent,
             content="só equipe",
             is_internal=True,
@@ -241,7 +243,7 @@ def test_nothing_crosses_to_another_chat(chat, other_chat, agent, committed):
     async def scenario():
         mine, _ = await customer_socket(chat)
         theirs, _ = await customer_socket(other_chat)
-        await committed(services.message_post, session=chat, author="customer", content="privado")
+        await committed(services.customer_message_post, session_key=chat.session_id, content="privado")
         await committed(services.session_claim, session=chat, agent=agent)
         assert (await mine.receive_json_from(WAIT))["message"]["content"] == "privado"
         frames = [await theirs.receive_json_from(WAIT)]
@@ -392,7 +394,7 @@ def test_agent_socket_carries_new_chats_and_their_messages(agent, client, commit
         assert new["type"] == "session" and new["new"] is True
         assert new["session"]["id"] == opened.pk
         assert "session_id" not in new["session"]  # the customer's secret stays theirs
-        await committed(services.message_post, session=opened, author="customer", content="Oi")
+        await committed(services.customer_message_post, session_key=opened.session_id, content="Oi")
         message = await staff.receive_json_from(WAIT)
         assert message["type"] == "message" and message["session_id"] == opened.pk
         await staff.disconnect()
@@ -480,11 +482,10 @@ def test_another_agents_active_chat_reaches_an_agent_only_as_status_changes(
         bystander = await signed_in_agent_socket(client, agent)
         boss = await signed_in_agent_socket(client, manager)
 
-        await committed(services.message_post, session=chat, author="customer", content="Cadê?")
+        await committed(services.customer_message_post, session_key=chat.session_id, content="Cadê?")
         await committed(
-            services.message_post,
-            session=chat,
-            author="agent",
+            services.agent_message_post,
+            session_pk=chat.pk,
             agent=other_agent,
             content="nota",
             is_internal=True,
@@ -516,7 +517,7 @@ def test_every_change_of_the_waiting_queue_reaches_every_agent(agent, other_agen
         new = await staff.receive_json_from(WAIT)
         assert new["type"] == "session" and new["new"] is True and new["status"] == "waiting"
 
-        await committed(services.message_post, session=opened, author="customer", content="Oi")
+        await committed(services.customer_message_post, session_key=opened.session_id, content="Oi")
         message, refresh = await staff.receive_json_from(WAIT), await staff.receive_json_from(WAIT)
         assert message["type"] == "message" and message["message"]["content"] == "Oi"
         assert message["assigned_agent"] is None
@@ -539,7 +540,7 @@ def test_an_agents_own_chats_reach_every_socket_of_that_agent_once(chat, agent, 
         inbox = await signed_in_agent_socket(client, agent)
         conversation = await signed_in_agent_socket(client, agent)
         await watch(conversation, chat)  # the agent's own chat, open in a second tab
-        await committed(services.message_post, session=chat, author="customer", content="Oi de novo")
+        await committed(services.customer_message_post, session_key=chat.session_id, content="Oi de novo")
         for socket in (inbox, conversation):
             frames = await frames_until_quiet(socket)
             messages = [frame["message"]["content"] for frame in frames if frame["type"] == "message"]
@@ -561,15 +562,14 @@ def test_a_watched_transcript_reaches_its_watcher_until_unwatched(
         await watch(staff, chat)
         await watch(staff, chat)  # watching twice is watching once
 
-        await committed(services.message_post, session=chat, author="customer", content="Alguém aí?")
+        await committed(services.customer_message_post, session_key=chat.session_id, content="Alguém aí?")
         frames = await frames_until_quiet(staff)
         assert [frame["message"]["content"] for frame in frames if frame["type"] == "message"] == [
             "Alguém aí?"
         ]
         await committed(
-            services.message_post,
-            session=chat,
-            author="agent",
+            services.agent_message_post,
+            session_pk=chat.pk,
             agent=other_agent,
             content="só equipe",
             is_internal=True,
@@ -582,7 +582,7 @@ def test_a_watched_transcript_reaches_its_watcher_until_unwatched(
         assert await staff.receive_nothing(0.2)
 
         await staff.send_json_to({"type": "unwatch", "session_id": chat.pk})
-        await committed(services.message_post, session=chat, author="customer", content="Oi?")
+        await committed(services.customer_message_post, session_key=chat.session_id, content="Oi?")
         assert await staff.receive_nothing(0.2)
         contents = [
             frame["message"]["content"]
@@ -608,7 +608,7 @@ def test_watching_needs_the_permission_to_view_chats(chat, agent, client, commit
             {"type": "watch"},
         ):
             await staff.send_json_to(frame)
-        await committed(services.message_post, session=chat, author="customer", content="Oi")
+        await committed(services.customer_message_post, session_key=chat.session_id, content="Oi")
         assert await staff.receive_nothing(0.2)
         await staff.disconnect()
 
@@ -646,12 +646,14 @@ def test_own_and_watched_chat_groups_are_joined_again_on_ping(
         layer.groups.pop(f"agent.{agent.pk}", None)
         layer.groups.pop(f"session.{other_chat.pk}.agents", None)
         for session in (chat, other_chat):
-            await committed(services.message_post, session=session, author="customer", content="perdida")
+            await committed(services.customer_message_post, session_key=session.session_id, content="perdida")
         assert await staff.receive_nothing(0.2)
         await staff.send_json_to({"type": "ping"})
         assert await staff.receive_json_from(WAIT) == {"type": "pong"}
         for session in (chat, other_chat):
-            await committed(services.message_post, session=session, author="customer", content="de volta")
+            await committed(
+                services.customer_message_post, session_key=session.session_id, content="de volta"
+            )
         frames = await frames_until_quiet(staff)
         assert sorted(frame["session_id"] for frame in frames if frame["type"] == "message") == sorted(
             [chat.pk, other_chat.pk]
@@ -662,10 +664,10 @@ def test_own_and_watched_chat_groups_are_joined_again_on_ping(
 
 
 def test_typing_throttle_lets_changes_through_and_repeats_slowly():
-    throttle = consumers.TypingThrottle()
+    throttle = base.TypingThrottle()
     assert throttle.allow(True, now=100.0)
     assert not throttle.allow(True, now=101.0)
-    assert throttle.allow(True, now=100.0 + consumers.TYPING_REPEAT_SECONDS)
+    assert throttle.allow(True, now=100.0 + base.TYPING_REPEAT_SECONDS)
     assert throttle.allow(False, now=103.1)
     assert not throttle.allow(False, now=103.2)
     assert not throttle.allow(True, now=103.3)  # on/off flapping is slowed down
@@ -689,7 +691,7 @@ def test_a_failing_channel_layer_receive_is_retried_instead_of_dropping_the_sock
 
     async def scenario():
         socket, _ = await customer_socket(chat)
-        await committed(services.message_post, session=chat, author="customer", content="ainda aqui")
+        await committed(services.customer_message_post, session_key=chat.session_id, content="ainda aqui")
         assert (await socket.receive_json_from(WAIT))["message"]["content"] == "ainda aqui"
         assert failures
         await socket.disconnect()
@@ -698,7 +700,7 @@ def test_a_failing_channel_layer_receive_is_retried_instead_of_dropping_the_sock
 
 
 def test_an_event_is_encoded_once_for_every_socket_that_receives_it():
-    encoding = consumers.SharedEncoding(size=2)
+    encoding = base.SharedEncoding(size=2)
     event = {"type": "session", "session": {"id": 1}}
     assert encoding.text(event) is encoding.text(event)
     assert (

@@ -8,10 +8,11 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.db import transaction
 
-from chat import events, services
+from chat import services
+from chat.api.serializers import PublicSessionSerializer
 from chat.exceptions import SessionEnded
+from chat.live import events
 from chat.models import ChatMessage
-from chat.serializers import PublicSessionSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def published(monkeypatch):
 def test_a_committed_write_is_announced(published, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         chat = services.session_open(customer_name="Carla")
-        services.message_post(session=chat, author="customer", content="Olá")
+        services.customer_message_post(session_key=chat.session_id, content="Olá")
     groups = [group for group, _ in published]
     assert events.session_group(chat.pk) in groups
     assert events.AGENTS_GROUP in groups
@@ -40,7 +41,7 @@ def test_a_rolled_back_write_announces_nothing(published, django_capture_on_comm
     chat = services.session_open()
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(RuntimeError), transaction.atomic():
-            services.message_post(session=chat, author="customer", content="nunca guardada")
+            services.customer_message_post(session_key=chat.session_id, content="nunca guardada")
             raise RuntimeError("the surrounding work failed")
     assert published == []
     assert not ChatMessage.objects.exists()
@@ -50,7 +51,7 @@ def test_a_refused_write_announces_nothing(published, django_capture_on_commit_c
     chat = services.session_open()
     services.session_end(session=chat, ended_by="customer")
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(SessionEnded):
-        services.message_post(session=chat, author="agent", agent=agent, content="tarde demais")
+        services.agent_message_post(session_pk=chat.pk, agent=agent, content="tarde demais")
     assert published == []
 
 
@@ -59,12 +60,12 @@ def test_a_retried_message_is_announced_again(published, django_capture_on_commi
     customer's retry (same client_id) announces it, so the agent still gets it live."""
     chat = services.session_open(customer_name="Carla")
     client_id = uuid.uuid4()
-    send = {"session_key": chat.session_id, "author": "customer", "content": "Olá", "client_id": client_id}
+    send = {"session_key": chat.session_id, "content": "Olá", "client_id": client_id}
     with django_capture_on_commit_callbacks(execute=False):  # killed before the publish
-        first = services.message_post(**send).message
+        first = services.customer_message_post(**send).message
     assert published == []
     with django_capture_on_commit_callbacks(execute=True):
-        retried = services.message_post(**send)
+        retried = services.customer_message_post(**send)
     assert retried.created is False and retried.message.pk == first.pk
     announced = [(group, event["message"]["id"]) for group, event in published if event["type"] == "message"]
     assert (events.session_group(chat.pk), first.pk) in announced
@@ -77,10 +78,10 @@ def test_every_event_services_make_round_trips_through_json(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         chat = services.session_open(customer_name="Carla", customer_email="carla@example.com")
-        services.message_post(session=chat, author="customer", content="Meu pacote atrasou")
+        services.customer_message_post(session_key=chat.session_id, content="Meu pacote atrasou")
         services.session_claim(session=chat, agent=agent)
-        services.message_post(session=chat, author="agent", agent=agent, content="nota", is_internal=True)
-        services.message_post(session=chat, author="agent", agent=agent, content="Vou ver")
+        services.agent_message_post(session_pk=chat.pk, agent=agent, content="nota", is_internal=True)
+        services.agent_message_post(session_pk=chat.pk, agent=agent, content="Vou ver")
         services.session_transfer(session=chat, agent=agent, to_agent=other_agent)
         services.session_end(session=chat, ended_by="customer", rating=5, comment="Ótimo")
 
@@ -130,7 +131,7 @@ def test_agents_events_go_to_every_agent_only_for_the_queue_and_status_changes(
     own = f"agent.{agent.pk}", events.EVENT
     watchers = f"session.{chat.pk}.agents", events.WATCHED_EVENT
     # Waiting: a customer message and its inbox refresh are the queue's business.
-    assert agents_events(services.message_post, session=chat, author="customer", content="Oi") == [
+    assert agents_events(services.customer_message_post, session_key=chat.session_id, content="Oi") == [
         (*everyone, "message", False),
         (*everyone, "session", True),
     ]
@@ -141,8 +142,8 @@ def test_agents_events_go_to_every_agent_only_for_the_queue_and_status_changes(
         (*everyone, "session", False),
     ]
     # The first answer moves the chat's inbox row (answered, no longer waiting): activity.
-    reply = {"author": "agent", "agent": agent, "content": "Olá!"}
-    assert agents_events(services.message_post, session=chat, **reply) == [
+    reply = {"session_pk": chat.pk, "agent": agent, "content": "Olá!"}
+    assert agents_events(services.agent_message_post, **reply) == [
         (*own, "message", False),
         (*watchers, "message", False),
         (*own, "session", True),
@@ -169,7 +170,7 @@ def test_a_channel_layer_failure_does_not_fail_the_write(
     monkeypatch.setattr(events, "get_channel_layer", lambda: BrokenLayer())
     chat = services.session_open()
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.message_post(session=chat, author="customer", content="guardada mesmo assim")
+        result = services.customer_message_post(session_key=chat.session_id, content="guardada mesmo assim")
     assert ChatMessage.objects.filter(pk=result.message.pk).exists()
     assert "not delivered" in caplog.text
 
@@ -268,10 +269,10 @@ def test_a_retried_message_in_a_batch_is_announced_once_the_call_ends(
 ):
     """The retry path announces after its IntegrityError: those events go out too."""
     chat = services.session_open(customer_name="Carla")
-    send = {"session_key": chat.session_id, "author": "customer", "content": "Olá", "client_id": uuid.uuid4()}
-    services.message_post(**send)  # its worker died before the publish: nothing announced
+    send = {"session_key": chat.session_id, "content": "Olá", "client_id": uuid.uuid4()}
+    services.customer_message_post(**send)  # its worker died before the publish: nothing announced
     with events.publishing_batch(), django_capture_on_commit_callbacks(execute=True):
-        retried = services.message_post(**send)
+        retried = services.customer_message_post(**send)
     assert retried.created is False
     assert len(batching_layer.sends) == 1
     groups = [group for group, _ in batching_layer.sends[0]]
@@ -297,7 +298,7 @@ def test_a_failed_batch_send_is_logged_and_not_raised(
     chat = services.session_open()
     with events.publishing_batch():
         with django_capture_on_commit_callbacks(execute=True):
-            result = services.message_post(session=chat, author="customer", content="guardada")
+            result = services.customer_message_post(session_key=chat.session_id, content="guardada")
     assert ChatMessage.objects.filter(pk=result.message.pk).exists()
     assert f"live event to {events.session_group(chat.pk)}, agents not delivered" in caplog.text
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from chat import services
+from chat import policy, services
 from chat.models import CannedResponse, ChatMessage, ChatSession
 from conftest import make_staff
 
@@ -19,7 +19,7 @@ USER_ADD = reverse("admin:accounts_user_add")
 
 def open_chat():
     session = services.session_open(customer_name="Maria")
-    services.message_post(session=session, author=ChatMessage.Author.CUSTOMER, content="Olá")
+    services.customer_message_post(session_key=session.session_id, content="Olá")
     return session
 
 
@@ -109,7 +109,7 @@ class TestGestores:
         assert response.status_code == 302, response.content[:500]
         carla = django_user_model.objects.get(username="carla")
         assert carla.public_name == "Carla" and carla.is_staff
-        assert services.can_reply(carla)
+        assert policy.can_reply(carla)
 
     def test_cannot_make_anyone_superuser_or_touch_a_superuser(
         self, client, manager, agent, django_user_model

@@ -9,7 +9,8 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels_redis.utils import _consistent_hash
 
-from chat import consumers, events, services
+from chat import services
+from chat.live import base, events, layer_watch
 from chat.models import ChatMessage
 from chat.tests.test_consumers import (
     WAIT,
@@ -49,11 +50,11 @@ def test_events_published_by_services_reach_both_sockets_through_redis(chat, age
         customer, _ = await customer_socket(chat)
         staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
         assert await staff.receive_json_from(WAIT) == {"type": "ready"}
-        await committed(services.message_post, session=chat, author="customer", content="Via Redis")
+        await committed(services.customer_message_post, session_key=chat.session_id, content="Via Redis")
         assert (await customer.receive_json_from(WAIT))["message"]["content"] == "Via Redis"
         seen = await next_of_type(staff, "message")
         assert seen["session_id"] == chat.pk
-        await committed(services.message_post, session=chat, author="agent", agent=agent, content="Resposta")
+        await committed(services.agent_message_post, session_pk=chat.pk, agent=agent, content="Resposta")
         frames = [await customer.receive_json_from(WAIT) for _ in range(3)]
         assert [f["type"] for f in frames] == ["message", "session", "message"]  # joined, claimed, reply
         assert frames[-1]["message"]["content"] == "Resposta"
@@ -81,7 +82,7 @@ def test_typing_crosses_redis_both_ways(chat, agent, client):
 
 
 def test_a_socket_that_lost_its_group_joins_again_and_receives(chat, committed, monkeypatch):
-    monkeypatch.setattr(consumers.LiveConsumer, "rejoin_seconds", 0.1)
+    monkeypatch.setattr(base.LiveConsumer, "rejoin_seconds", 0.1)
 
     async def scenario():
         customer, _ = await customer_socket(chat)
@@ -91,7 +92,7 @@ def test_a_socket_that_lost_its_group_joins_again_and_receives(chat, committed, 
         for channel in members:
             await layer.group_discard(group, channel)  # as if the membership was lost
         await asyncio.sleep(0.4)  # a few re-join rounds
-        await committed(services.message_post, session=chat, author="customer", content="ainda ao vivo")
+        await committed(services.customer_message_post, session_key=chat.session_id, content="ainda ao vivo")
         assert (await customer.receive_json_from(WAIT))["message"]["content"] == "ainda ao vivo"
         await customer.disconnect()
 
@@ -100,7 +101,7 @@ def test_a_socket_that_lost_its_group_joins_again_and_receives(chat, committed, 
 
 def test_sockets_are_asked_to_reconnect_when_redis_lost_its_data(chat, redis_layer, monkeypatch):
     """A Redis restart without persistence: clients reconnect (1012) and catch up."""
-    monkeypatch.setattr(consumers, "REJOIN_SECONDS", 0)
+    monkeypatch.setattr(layer_watch, "CHECK_SECONDS", 0)
 
     async def scenario():
         customer, _ = await customer_socket(chat)
@@ -128,14 +129,18 @@ def test_sockets_are_asked_to_reconnect_when_the_layers_subscriber_connection_ca
                 break
             await asyncio.sleep(0.05)
         assert layer.subscriber_reconnections == 1
-        await committed(services.message_post, session=chat, author="customer", content="depois da falha")
+        await committed(
+            services.customer_message_post, session_key=chat.session_id, content="depois da falha"
+        )
         assert await close_code(customer) == 1012
         await customer.disconnect()
 
         # The client reconnects, catches up from its cursor, and is live again.
         customer, _ = await customer_socket(chat)
         assert (await customer.receive_json_from(WAIT))["message"]["content"] == "depois da falha"
-        await committed(services.message_post, session=chat, author="customer", content="de novo ao vivo")
+        await committed(
+            services.customer_message_post, session_key=chat.session_id, content="de novo ao vivo"
+        )
         assert (await customer.receive_json_from(WAIT))["message"]["content"] == "de novo ao vivo"
         await customer.disconnect()
 
@@ -265,7 +270,7 @@ def test_a_service_call_in_a_batch_reaches_the_sockets_in_one_round_trip(
         await staff.send_json_to({"type": "watch", "session_id": chat.pk})  # the open transcript
         assert await staff.receive_json_from(WAIT) == {"type": "watching", "session_id": chat.pk}
 
-        await batched(services.message_post, session=chat, author="agent", agent=agent, content="Uma ida")
+        await batched(services.agent_message_post, session_pk=chat.pk, agent=agent, content="Uma ida")
         # The customer's socket, the agent's own group and the transcript's watchers, at least.
         assert len(publish_packets) == 1 and publish_packets[0] >= 3
         assert (await next_of_type(customer, "message"))["message"]["content"] == "Uma ida"
@@ -273,7 +278,7 @@ def test_a_service_call_in_a_batch_reaches_the_sockets_in_one_round_trip(
 
         # Without a batch, as before: one round trip per event.
         publish_packets.clear()
-        await committed(services.message_post, session=chat, author="agent", agent=agent, content="Várias")
+        await committed(services.agent_message_post, session_pk=chat.pk, agent=agent, content="Várias")
         assert len(publish_packets) >= 3 and set(publish_packets) == {1}
         assert (await next_of_type(customer, "message"))["message"]["content"] == "Várias"
         assert (await next_of_type(staff, "message"))["message"]["content"] == "Várias"
@@ -288,14 +293,14 @@ def test_redis_down_while_a_batch_is_sent_is_logged_and_the_message_kept(
 ):
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "chat.layers.SharedDecodingPubSubChannelLayer",
+            "BACKEND": "chat.live.layers.SharedDecodingPubSubChannelLayer",
             "CONFIG": {"hosts": [f"redis://127.0.0.1:{free_port()}/0"]},  # nothing listens
         }
     }
     channel_layers.backends.clear()
     chat = services.session_open()
     result = async_to_sync(batched)(
-        services.message_post, session=chat, author="customer", content="Guardada"
+        services.customer_message_post, session_key=chat.session_id, content="Guardada"
     )
     assert ChatMessage.objects.filter(pk=result.message.pk).exists()
     assert f"live event to {events.session_group(chat.pk)}, agents not delivered" in caplog.text

@@ -51,7 +51,7 @@ def staff_headers(django_user_model):
     make_staff(django_user_model, "fuzz-admin", is_superuser=True)
     for name in ("Ana", "Bia", "Caio"):
         session = services.session_open(customer_name=name)
-        services.message_post(session=session, author="customer", content="Olá")
+        services.customer_message_post(session_key=session.session_id, content="Olá")
     client = Client()
     client.force_login(django_user_model.objects.get(username="fuzz-admin"))
     client.get("/admin/")

@@ -22,8 +22,8 @@ def post_json(client, url, body, **extra):
 def two_chats():
     first = services.session_open(customer_name="Primeira", tracking_code="JT111")
     second = services.session_open(customer_name="Segunda", tracking_code="JT222")
-    services.message_post(session=first, author="customer", content="mensagem da primeira")
-    services.message_post(session=second, author="customer", content="mensagem da segunda")
+    services.customer_message_post(session_key=first.session_id, content="mensagem da primeira")
+    services.customer_message_post(session_key=second.session_id, content="mensagem da segunda")
     return first, second
 
 

@@ -24,9 +24,11 @@ Author = ChatMessage.Author
 Status = ChatSession.Status
 
 
-def post(session, content="Olá", **kwargs):
-    kwargs.setdefault("author", Author.CUSTOMER)
-    return services.message_post(session=session, content=content, **kwargs)
+def post(session, content="Olá", *, author=Author.CUSTOMER, agent=None, **kwargs):
+    """A customer's message (by the chat's key), or an agent's reply or note."""
+    if author == Author.CUSTOMER:
+        return services.customer_message_post(session_key=session.session_id, content=content, **kwargs)
+    return services.agent_message_post(session_pk=session.pk, agent=agent, content=content, **kwargs)
 
 
 class TestSessionOpen:
@@ -178,11 +180,6 @@ class TestMessagePost:
         assert session.status == Status.WAITING
         assert session.waiting_since == waiting.created_at
         assert session.first_response_at is None
-
-    def test_customer_cannot_write_internal_notes(self):
-        session = services.session_open()
-        with pytest.raises(InvalidInput):
-            post(session, "psst", is_internal=True)
 
 
 class TestClaim:
@@ -367,5 +364,5 @@ class TestCustomerMessageStatements:
         with pytest.raises(SessionEnded):
             post(session, "ainda aí?")
         with pytest.raises(SessionNotFound):
-            services.message_post(session_key=uuid.uuid4(), author=Author.CUSTOMER, content="oi")
+            services.customer_message_post(session_key=uuid.uuid4(), content="oi")
         assert ChatMessage.objects.filter(author=Author.CUSTOMER).count() == 0

@@ -9,7 +9,8 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core import signing
 
-from chat import services, tickets
+from chat import services
+from chat.live import tickets
 from chat.tests.test_consumers import (
     WAIT,
     agent_socket,
@@ -67,7 +68,7 @@ async def first_frame_answer(path: str, hello, headers=None):
 
 class TestCustomerSocket:
     def test_a_key_opens_its_own_chat_and_nothing_of_another(self, mine, theirs, agent, committed, client):
-        services.message_post(session=theirs, author="customer", content="segredo do Diego")
+        services.customer_message_post(session_key=theirs.session_id, content="segredo do Diego")
         services.session_claim(session=theirs, agent=agent)
 
         async def scenario():
@@ -79,9 +80,11 @@ class TestCustomerSocket:
 
             staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, agent))
             assert await staff.receive_json_from(WAIT) == {"type": "ready"}
-            await committed(services.message_post, session=theirs, author="customer", content="mais do Diego")
             await committed(
-                services.message_post, session=theirs, author="agent", agent=agent, content="Oi Diego"
+                services.customer_message_post, session_key=theirs.session_id, content="mais do Diego"
+            )
+            await committed(
+                services.agent_message_post, session_pk=theirs.pk, agent=agent, content="Oi Diego"
             )
             await staff.send_json_to({"type": "typing", "session_id": theirs.pk, "typing": True})
             await committed(services.session_end, session=theirs, ended_by="agent", agent=agent)
@@ -89,7 +92,7 @@ class TestCustomerSocket:
             assert "Diego" not in str(frames) and "JT222" not in str(frames)
             assert {frame["type"] for frame in frames} <= {"queue"}  # at most: the queue moved
 
-            await committed(services.message_post, session=mine, author="customer", content="da Carla")
+            await committed(services.customer_message_post, session_key=mine.session_id, content="da Carla")
             assert (await socket.receive_json_from(WAIT))["message"]["content"] == "da Carla"
             await socket.disconnect()
             await staff.disconnect()

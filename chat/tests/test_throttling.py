@@ -7,8 +7,8 @@ from django.core.cache import cache, caches
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
-from chat.api.network import client_ip
 from chat.models import ChatSession
+from jtchat.network import client_ip
 
 pytestmark = pytest.mark.django_db
 

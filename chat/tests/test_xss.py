@@ -100,10 +100,10 @@ def hostile(django_user_model):
         user_agent=USER_AGENT,
     )
     for text in CUSTOMER_MESSAGES:
-        services.message_post(session=chat, author="customer", content=text)
-    services.message_post(session=chat, author="agent", agent=agent, content=AGENT_REPLY)
-    services.message_post(session=chat, author="agent", agent=agent, content=INTERNAL_NOTE, is_internal=True)
-    services.message_post(session=chat, author="customer", content=BREAKOUT)  # the inbox's last message
+        services.customer_message_post(session_key=chat.session_id, content=text)
+    services.agent_message_post(session_pk=chat.pk, agent=agent, content=AGENT_REPLY)
+    services.agent_message_post(session_pk=chat.pk, agent=agent, content=INTERNAL_NOTE, is_internal=True)
+    services.customer_message_post(session_key=chat.session_id, content=BREAKOUT)  # the inbox's last message
 
     # Yesterday's rated chat: the metrics screen and the exports show yesterday and before.
     day = yesterday()

@@ -29,7 +29,7 @@ def test_broken_database_is_503(settings, monkeypatch):
         def cursor(self):
             raise OperationalError("connection refused")
 
-    monkeypatch.setattr("chat.views.connection", BrokenConnection())
+    monkeypatch.setattr("jtchat.health.connection", BrokenConnection())
     response = Client().get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "error"

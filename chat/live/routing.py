@@ -12,7 +12,8 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.urls import path
 
-from .consumers import AgentConsumer, CustomerConsumer
+from .agent import AgentConsumer
+from .customer import CustomerConsumer
 
 
 def agent_socket_origins() -> list[str]:

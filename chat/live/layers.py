@@ -3,7 +3,7 @@
 An agents' event reaches every agent socket of a process. The pub/sub layer hands each
 socket the same received bytes but decodes them once per socket; here the last messages
 decoded are kept by identity, so every socket gets the same dict and
-``chat.consumers.SharedEncoding`` encodes it to JSON once as well. Consumers never modify
+``chat.live.base.SharedEncoding`` encodes it to JSON once as well. Consumers never modify
 the events they receive.
 
 Services announce from synchronous code (WSGI request threads): ``group_send_blocking``
@@ -11,13 +11,13 @@ publishes from the calling thread with a plain Redis client, instead of handing 
 to an event loop in another thread and waiting for it there. One service call makes
 several events (the customer's socket, the assigned agent, the transcript's watchers);
 ``group_send_many_blocking`` sends them all in one pipeline per Redis host, so they cost
-the request one round trip instead of one per event (chat.events.publishing_batch).
+the request one round trip instead of one per event (chat.live.events.publishing_batch).
 
 Pub/sub keeps nothing for a subscriber that is away: whatever was published while the
 process's subscriber connection was down (a Redis restart, a dropped connection) is gone,
 and redis-py reconnects and subscribes again by itself. The layer counts those reconnections
 (``subscriber_reconnections``) so that the sockets can ask their clients to reconnect and
-catch up before any later event moves the clients' cursors past the gap (chat/consumers.py).
+catch up before any later event moves the clients' cursors past the gap (chat/live/base.py).
 """
 
 import logging

@@ -1,6 +1,6 @@
 """Hand-written SQL for the product's most frequent write: a customer's message.
 
-Only :mod:`chat.services` uses this module. A customer's message stamps its chat (the time of
+Only :mod:`chat.services.messages` uses this module. A customer's message stamps its chat (the time of
 the last message and, unless the chat already waits for an answer, the start of the wait)
 and stores the message, and only while the chat is open. Written with the ORM that is a
 transaction of a locking read and two writes: five round trips to the database with BEGIN
@@ -25,22 +25,20 @@ from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from .models import ChatMessage, ChatSession
+from chat.models import ChatMessage, ChatSession
 
 _ENDED = ChatSession.Status.ENDED
 
 
-def post_to_open_chat(
-    *, session_pk: int | None, session_key, message: ChatMessage, now
-) -> tuple[ChatSession, ChatMessage] | None:
-    """Stamp the open chat (by primary key, else by the customer's key) and store ``message``.
+def post_to_open_chat(*, session_key, message: ChatMessage, now) -> tuple[ChatSession, ChatMessage] | None:
+    """Stamp the open chat the customer's key opens and store ``message``.
 
     ``message`` is an unsaved customer message with every field but its chat set.
     """
     connection = connections[DEFAULT_DB_ALIAS]
-    plan = _plan(DEFAULT_DB_ALIAS, connection.vendor, by_pk=session_pk is not None)
+    plan = _plan(DEFAULT_DB_ALIAS, connection.vendor)
     stamp = plan.stamp_field.get_db_prep_value(now, connection)
-    key = plan.key_field.get_db_prep_value(session_pk if session_pk is not None else session_key, connection)
+    key = plan.key_field.get_db_prep_value(session_key, connection)
     update_params = [stamp, stamp, key, _ENDED]
     if plan.stamp_and_insert_sql:
         params = [
@@ -111,11 +109,11 @@ def _rows(model, alias: str) -> _Rows:
 
 
 @cache
-def _plan(alias: str, vendor: str, *, by_pk: bool) -> _Plan:
+def _plan(alias: str, vendor: str) -> _Plan:
     connection = connections[alias]
     quote = connection.ops.quote_name
     chats, messages = ChatSession._meta, ChatMessage._meta
-    key_field = chats.pk if by_pk else chats.get_field("session_id")
+    key_field = chats.get_field("session_id")
     last, waiting = chats.get_field("last_message_at"), chats.get_field("waiting_since")
     chat_columns = ", ".join(quote(field.column) for field in chats.concrete_fields)
     stamp_sql = (

@@ -14,7 +14,7 @@ message costs a few frames, not one per connected agent.
 Those few frames should not cost the request a few trips to Redis either. A service call
 runs inside :func:`publishing_batch`: the events its commit announces are kept until the
 call ends, and then sent together, in one round trip on the production layer
-(``group_send_many_blocking``, chat/layers.py). Events announced after the batch ended (a
+(``group_send_many_blocking``, chat/live/layers.py). Events announced after the batch ended (a
 commit of an outer transaction that was still open) are sent one by one, as without it.
 """
 
@@ -148,7 +148,7 @@ def _send(items: list[tuple[str, dict]]) -> None:
     if layer is None:
         return
     if hasattr(layer, "group_send_many_blocking"):
-        # The production layer (chat/layers.py): PUBLISH from this thread, no loop hop, and
+        # The production layer (chat/live/layers.py): PUBLISH from this thread, no loop hop, and
         # every event of the batch in one round trip.
         try:
             layer.group_send_many_blocking(items)

@@ -1,0 +1,231 @@
+"""The conversation: the chat's change page (transcript, reply box, claim/transfer/end) and
+the POST endpoints it uses, each calling one service and reporting with ``message_user``."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from chat import payloads, selectors, services
+from chat.exceptions import ChatError, SessionNotFound
+from chat.models import ChatSession
+from chat.policy import can_reply
+
+from .common import error_text
+
+Status = ChatSession.Status
+
+
+class ConversationMixin:
+    """The change-page side of ChatSessionAdmin (chat/admin/chats.py)."""
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(self._conversation_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _conversation_context(self, request, session) -> dict:
+        lines = selectors.transcript(session=session)
+        last_id = lines[-1].pk if lines else 0
+        if request.method == "GET" and last_id:
+            services.session_mark_read(session=session, agent=request.user, up_to_message_id=last_id)
+        may_reply = can_reply(request.user)
+        is_open = session.status != Status.ENDED
+        transfer_agents = []
+        if may_reply and is_open:
+            transfer_agents = [
+                agent for agent in selectors.reply_capable_agents() if agent.pk != session.assigned_agent_id
+            ]
+        canned = selectors.canned_responses() if may_reply and is_open else []
+        urls = {
+            name: reverse(f"admin:chat_chatsession_{name}", args=[session.pk])
+            for name in ("reply", "claim", "transfer", "end", "read")
+        }
+        return {
+            "title": str(session),
+            "subtitle": None,
+            "transcript": lines,
+            "customer_label": session.customer_name or _("Customer"),
+            "can_reply": may_reply,
+            "is_open": is_open,
+            "transfer_agents": transfer_agents,
+            "canned": canned,
+            "reply_client_id": uuid.uuid4(),
+            "chat_urls": urls,
+            "websocket_url": settings.CHAT_WEBSOCKET_URL,
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete_link": False,
+            "conversation_config": {
+                "sessionId": session.pk,
+                "status": session.status,
+                "assignedAgentId": session.assigned_agent_id,
+                "userId": request.user.pk,
+                "lastMessageId": last_id,
+                "canReply": may_reply,
+                "canned": canned,
+                "maxLength": settings.CHAT_MAX_MESSAGE_LENGTH,
+                "urls": {
+                    **urls,
+                    "messages": reverse("staff-session-messages", args=[session.pk]),
+                },
+                "strings": {
+                    "customer": session.customer_name or _("Customer"),
+                    "agent": _("Agent"),
+                    "system": _("System"),
+                    "note": _("Internal note"),
+                    "typing": _("%(name)s is typing…"),
+                    "sending": _("Sending…"),
+                    "sendFailed": _("Not sent: %(reason)s"),
+                    "ended": _("This chat has ended."),
+                    "nowWith": _("Now with %(agent)s."),
+                    "statuses": {value: str(label) for value, label in Status.choices},
+                    "live": _("Live"),
+                    "offline": _("Reconnecting…"),
+                },
+            },
+        }
+
+    # --- POST endpoints: each calls one service ----------------------------------------
+
+    def get_urls(self):
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path("accepting/", wrap(require_POST(self.accepting_view)), name=f"{info}_accepting"),
+            path("<path:object_id>/reply/", wrap(require_POST(self.reply_view)), name=f"{info}_reply"),
+            path("<path:object_id>/claim/", wrap(require_POST(self.claim_view)), name=f"{info}_claim"),
+            path(
+                "<path:object_id>/transfer/",
+                wrap(require_POST(self.transfer_view)),
+                name=f"{info}_transfer",
+            ),
+            path("<path:object_id>/end/", wrap(require_POST(self.end_view)), name=f"{info}_end"),
+            path("<path:object_id>/read/", wrap(require_POST(self.read_view)), name=f"{info}_read"),
+        ] + super().get_urls()
+
+    def _session_pk_for_post(self, request, object_id, *, reply: bool = True) -> int:
+        if not self.has_view_permission(request) or (reply and not self.has_reply_permission(request)):
+            raise PermissionDenied
+        pk = unquote(object_id)
+        if not pk.isdigit():
+            raise Http404
+        return int(pk)
+
+    def _session_for_post(self, request, object_id, *, reply: bool = True) -> ChatSession:
+        try:
+            return selectors.session_for_staff(self._session_pk_for_post(request, object_id, reply=reply))
+        except SessionNotFound as exc:
+            raise Http404 from exc
+
+    def _back_to(self, session_pk: int) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:chat_chatsession_change", args=[session_pk]))
+
+    @staticmethod
+    def _wants_json(request) -> bool:
+        return request.headers.get("Accept", "").startswith("application/json")
+
+    def reply_view(self, request, object_id):
+        # The service finds and locks the chat itself (one query): no look-up here.
+        session_pk = self._session_pk_for_post(request, object_id)
+        is_internal = request.POST.get("is_internal") in {"1", "on", "true"}
+        try:
+            client_id = uuid.UUID(request.POST.get("client_id", ""))
+        except ValueError:
+            client_id = None
+        try:
+            result = services.agent_message_post(
+                session_pk=session_pk,
+                agent=request.user,
+                content=request.POST.get("content", ""),
+                client_id=client_id,
+                is_internal=is_internal,
+            )
+        except SessionNotFound as exc:
+            raise Http404 from exc
+        except ChatError as exc:
+            if self._wants_json(request):
+                return JsonResponse({"error": error_text(exc), "code": exc.code}, status=exc.status_code)
+            self.message_user(request, error_text(exc), messages.ERROR)
+            return self._back_to(session_pk)
+        if self._wants_json(request):
+            return JsonResponse(
+                {
+                    "message": result.payload,
+                    # The chat as the message left it (claimed, answered), from the service.
+                    "session": payloads.agent_session(result.message.session),
+                },
+                status=201 if result.created else 200,
+            )
+        self.message_user(request, _("Note saved.") if is_internal else _("Reply sent."), messages.SUCCESS)
+        return self._back_to(session_pk)
+
+    def claim_view(self, request, object_id):
+        session = self._session_for_post(request, object_id)
+        try:
+            services.session_claim(session=session, agent=request.user)
+        except ChatError as exc:
+            self.message_user(request, error_text(exc), messages.ERROR)
+        else:
+            self.message_user(request, _("You took this chat."), messages.SUCCESS)
+        return self._back_to(session.pk)
+
+    def transfer_view(self, request, object_id):
+        session = self._session_for_post(request, object_id)
+        to_agent_id = request.POST.get("to_agent", "")
+        to_agent = None
+        if to_agent_id.isdigit():
+            to_agent = selectors.reply_capable_agents().filter(pk=int(to_agent_id)).first()
+        if to_agent is None:
+            self.message_user(request, _("Choose an agent who can answer chats."), messages.ERROR)
+            return self._back_to(session.pk)
+        try:
+            services.session_transfer(session=session, agent=request.user, to_agent=to_agent)
+        except ChatError as exc:
+            self.message_user(request, error_text(exc), messages.ERROR)
+        else:
+            done = _("Chat transferred to %(agent)s.") % {"agent": to_agent.public_name}
+            self.message_user(request, done, messages.SUCCESS)
+        return self._back_to(session.pk)
+
+    def end_view(self, request, object_id):
+        session = self._session_for_post(request, object_id)
+        try:
+            services.session_end(session=session, ended_by=ChatSession.EndedBy.AGENT, agent=request.user)
+        except ChatError as exc:
+            self.message_user(request, error_text(exc), messages.ERROR)
+        else:
+            self.message_user(request, _("Chat ended."), messages.SUCCESS)
+        return self._back_to(session.pk)
+
+    def read_view(self, request, object_id):
+        session = self._session_for_post(request, object_id, reply=False)
+        up_to = request.POST.get("up_to", "")
+        if not up_to.isdigit():
+            return JsonResponse({"error": _("Send up_to, a message id.")}, status=400)
+        services.session_mark_read(session=session, agent=request.user, up_to_message_id=int(up_to))
+        return HttpResponse(status=204)
+
+    def accepting_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        accepting = request.POST.get("accepting") == "1"
+        services.user_set_accepting_chats(user=request.user, accepting=accepting)
+        if accepting:
+            self.message_user(request, _("You are accepting new chats."), messages.SUCCESS)
+        else:
+            self.message_user(request, _("You will get no new chats until you resume."), messages.SUCCESS)
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = reverse("admin:chat_chatsession_changelist")
+        return HttpResponseRedirect(target)

@@ -1,0 +1,244 @@
+"""The inbox: the chat changelist, its tabs, columns and actions.
+
+Every column is an annotation made once in :func:`chat.selectors.inbox_sessions`, so the inbox
+costs the same number of queries for 5 rows or 500.
+"""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+
+from chat import selectors, services
+from chat.exceptions import ChatError
+from chat.models import ChatMessage, ChatSession, Issue
+
+from .common import error_text
+
+Status = ChatSession.Status
+LAST_MESSAGE_CHARS = 90
+# Choice labels by value, built once: Model.get_FOO_display() rebuilds (and hashes) the
+# whole choice list on every call, which costs the inbox a few milliseconds per page.
+TOPIC_LABELS = dict(Issue.choices)
+STATUS_LABELS = dict(Status.choices)
+
+
+def short_duration(seconds: float) -> str:
+    """A waiting time as an agent reads it at a glance: "4 min", "1 h 05 min", "2 days"."""
+    minutes = int(max(seconds, 0) // 60)
+    if minutes < 1:
+        return _("under 1 min")
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    days = hours // 24
+    return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+
+
+class InboxTabFilter(admin.SimpleListFilter):
+    """The inbox tabs. Rendered above the list (not in the side panel), with counts."""
+
+    title = gettext_lazy("inbox")
+    parameter_name = "tab"
+    template = "admin/chat/chatsession/inbox_tabs.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.counts = selectors.inbox_tab_counts(agent=request.user)
+
+    def lookups(self, request, model_admin):
+        return [
+            ("waiting", gettext_lazy("Waiting")),
+            ("mine", gettext_lazy("Mine")),
+            ("active", gettext_lazy("Active")),
+            # A tab of many chats ("Encerradas"), where the status label is one chat's.
+            ("ended", pgettext_lazy("inbox tab", "Ended")),
+        ]
+
+    def choices(self, changelist):
+        values = [""] + [value for value, _label in self.lookup_choices]
+        for value, choice in zip(values, super().choices(changelist), strict=True):
+            yield {**choice, "value": value or "all", "count": self.counts.get(value)}
+
+    def queryset(self, request, queryset):
+        return selectors.inbox_filter(queryset, tab=self.value() or "", agent=request.user)
+
+
+class StartedFilter(admin.DateFieldListFilter):
+    """The date filter on started_at, titled so that "By start date" reads well."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = gettext_lazy("start date")
+
+
+class InboxMixin:
+    """The changelist side of ChatSessionAdmin (chat/admin/chats.py)."""
+
+    list_display = (
+        "customer_column",
+        "topic_column",
+        "last_message_column",
+        "waiting_column",
+        "agent_column",
+        "unread_column",
+    )
+    list_display_links = ("customer_column",)
+    list_filter = (InboxTabFilter, ("started_at", StartedFilter))
+    list_select_related = ("assigned_agent",)
+    list_per_page = 50
+    list_max_show_all = 200
+    # The paginator's one COUNT of the filtered rows is enough; no second COUNT of the table.
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    sortable_by = ()
+    search_fields = ("customer_name", "customer_email", "tracking_code")
+    search_help_text = gettext_lazy(
+        "Name, e-mail, tracking code, chat number or words from the conversation."
+    )
+    actions = ("claim_selected", "end_selected")
+
+    def get_queryset(self, request):
+        # Ordered by get_ordering(), which the changelist applies.
+        return selectors.inbox_sessions(agent=request.user).order_by()
+
+    def get_ordering(self, request):
+        return selectors.INBOX_ORDERING
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.inbox_search(queryset, search_term), False
+
+    def changelist_view(self, request, extra_context=None):
+        context = {
+            "title": _("Inbox"),
+            "inbox_config": {
+                "slaSeconds": settings.CHAT_SLA_FIRST_RESPONSE_SECONDS,
+                "accepting": bool(request.user.accepting_chats),
+                "changeUrl": reverse("admin:chat_chatsession_change", args=[0]),
+                "strings": {
+                    "newChat": _("New chat"),
+                    "newChatFrom": _("%(customer)s is waiting"),
+                    "customer": _("Customer"),
+                    "live": _("Live"),
+                    "offline": _("Reconnecting…"),
+                    "underOneMinute": _("under 1 min"),
+                    "minutes": _("%(minutes)d min"),
+                    "hours": _("%(hours)d h %(minutes)02d min"),
+                    # the catalog's plural entry, in its one-day and many-days forms
+                    "day": ngettext("%(days)d day", "%(days)d days", 1),
+                    "days": ngettext("%(days)d day", "%(days)d days", 2),
+                    "staleList": _("The list changed. Clear your selection to update it."),
+                },
+            },
+            "accepting_url": reverse("admin:chat_chatsession_accepting"),
+            "websocket_url": settings.CHAT_WEBSOCKET_URL,
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context=context)
+
+    @admin.display(description=gettext_lazy("Customer"))
+    def customer_column(self, session):
+        name = session.customer_name or _("Customer #%(id)s") % {"id": session.pk}
+        return format_html(
+            '<span class="inbox-name">{}</span><span class="inbox-sub">{}</span>',
+            name,
+            session.customer_email or f"#{session.pk}",
+        )
+
+    @admin.display(description=gettext_lazy("Topic"))
+    def topic_column(self, session):
+        topic = TOPIC_LABELS.get(session.topic) or TOPIC_LABELS.get(session.issue) or "—"
+        if not session.tracking_code:
+            return topic
+        return format_html('{}<span class="inbox-sub inbox-code">{}</span>', topic, session.tracking_code)
+
+    @admin.display(description=gettext_lazy("Last message"), empty_value="")
+    def last_message_column(self, session):
+        if not session.last_message_preview:
+            return ""
+        text = Truncator(" ".join(session.last_message_preview.split())).chars(LAST_MESSAGE_CHARS)
+        who = _("Agent") if session.last_message_author == ChatMessage.Author.AGENT else _("Customer")
+        return format_html('<span class="inbox-sub inbox-who">{}</span>{}', who, text)
+
+    @admin.display(description=gettext_lazy("Waiting for"), empty_value="")
+    def waiting_column(self, session):
+        since = session.waiting_since_for_inbox
+        if since is None:
+            return ""
+        seconds = (timezone.now() - since).total_seconds()
+        late = seconds > settings.CHAT_SLA_FIRST_RESPONSE_SECONDS
+        return format_html(
+            '<time class="inbox-wait{}" datetime="{}" data-since="{}">{}</time>',
+            " inbox-late" if late else "",
+            since.isoformat(),
+            since.isoformat(),
+            short_duration(seconds),
+        )
+
+    @admin.display(description=gettext_lazy("Agent"))
+    def agent_column(self, session):
+        return format_html(
+            '<span class="inbox-agent">{}</span>'
+            '<span class="chat-status chat-status-{}" data-status="{}">{}</span>',
+            session.assigned_agent.public_name if session.assigned_agent_id else "—",
+            session.status,
+            session.status,
+            STATUS_LABELS.get(session.status, session.status),
+        )
+
+    @admin.display(description=gettext_lazy("Unread"), empty_value="")
+    def unread_column(self, session):
+        if not session.unread_count:
+            return ""
+        label = ngettext("%(count)d unread message", "%(count)d unread messages", session.unread_count)
+        return format_html(
+            '<span class="inbox-unread" title="{}">{}</span>',
+            label % {"count": session.unread_count},
+            session.unread_count,
+        )
+
+    # --- actions on the inbox ------------------------------------------------------
+
+    @admin.action(description=gettext_lazy("Take the selected chats"), permissions=["reply"])
+    def claim_selected(self, request, queryset):
+        taken = 0
+        for session in queryset.order_by("id"):
+            try:
+                services.session_claim(session=session, agent=request.user)
+                taken += 1
+            except ChatError as exc:
+                self._report_for(request, session, exc)
+        if taken:
+            self.message_user(
+                request,
+                ngettext("You took %(count)d chat.", "You took %(count)d chats.", taken) % {"count": taken},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=gettext_lazy("End the selected chats"), permissions=["reply"])
+    def end_selected(self, request, queryset):
+        ended = 0
+        for session in queryset.exclude(status=Status.ENDED).order_by("id"):
+            try:
+                services.session_end(session=session, ended_by=ChatSession.EndedBy.AGENT, agent=request.user)
+                ended += 1
+            except ChatError as exc:
+                self._report_for(request, session, exc)
+        self.message_user(
+            request,
+            ngettext("%(count)d chat ended.", "%(count)d chats ended.", ended) % {"count": ended},
+            messages.SUCCESS if ended else messages.WARNING,
+        )
+
+    def _report_for(self, request, session, exc: ChatError):
+        self.message_user(
+            request,
+            _("Chat #%(id)s: %(error)s") % {"id": session.pk, "error": error_text(exc)},
+            messages.ERROR,
+        )

@@ -1,0 +1,116 @@
+"""The agents' socket (/ws/agents/): the waiting queue, status and assignment changes of
+every chat, everything about the agent's own chats and the transcripts they watch
+(``{"type": "watch", "session_id": pk}``, answered by ``watching``; ``unwatch`` stops).
+"""
+
+from channels.db import database_sync_to_async
+
+from chat import selectors
+from chat.exceptions import SessionNotFound
+from chat.models import ChatSession
+from chat.policy import can_reply
+
+from .base import CLOSE_FORBIDDEN, LiveConsumer, TypingThrottle, is_cursor, shared_encoding
+from .events import AGENTS_GROUP, agent_group, send_ephemeral_event, session_group, watchers_group
+from .tickets import agent_from_ticket
+
+Status = ChatSession.Status
+MAX_TRACKED_TYPING_CHATS = 50
+MAX_WATCHED_CHATS = 20
+VIEW_PERMISSIONS = ("chat.view_chatsession", "chat.change_chatsession")  # as the admin's view
+
+
+def _agent_permissions(agent) -> tuple[bool, bool]:
+    """May the agent reply to chats; may they read transcripts (the admin's view permission)."""
+    return can_reply(agent), any(agent.has_perm(permission) for permission in VIEW_PERMISSIONS)
+
+
+def _agent_may_type_in(agent, session_pk: int) -> bool:
+    try:
+        session = selectors.session_for_staff(session_pk)
+    except SessionNotFound:
+        return False
+    return session.status != Status.ENDED and session.assigned_agent_id in (None, agent.pk)
+
+
+class AgentConsumer(LiveConsumer):
+    """An agent's socket: the waiting queue, status and assignment changes of every chat,
+    everything about the agent's own chats and the transcripts they watch.
+
+    Groups: ``agents`` (every agent), ``agent.<pk>`` (this agent's sockets) and
+    ``session.<pk>.agents`` per watched transcript; services pick the groups (chat/live/events.py).
+    """
+
+    agent = None
+    agent_can_reply = False
+    agent_can_view = False
+
+    async def hello(self, content: dict) -> None:
+        ticket = content.get("ticket")
+        if ticket is not None:
+            agent = await database_sync_to_async(agent_from_ticket)(ticket)
+        else:
+            user = self.scope.get("user")
+            signed_in = bool(user and user.is_authenticated and user.is_active and user.is_staff)
+            agent = user if signed_in else None
+        if agent is None:
+            await self.close(CLOSE_FORBIDDEN)
+            return
+        self.agent = agent
+        self.agent_can_reply, self.agent_can_view = await database_sync_to_async(_agent_permissions)(agent)
+        self.typing_throttles: dict[int, TypingThrottle] = {}
+        self.watched: set[int] = set()
+        await self.join(AGENTS_GROUP)
+        await self.join(agent_group(agent.pk))
+        await self.send_json({"type": "ready"})
+        await self.start_live()
+
+    async def chat_event(self, message: dict) -> None:
+        event = message["event"]
+        if event.get("type") in ("message", "session", "typing"):
+            await self.send(text_data=shared_encoding.text(event))
+
+    async def chat_watched_event(self, message: dict) -> None:
+        """A watched transcript's event; its assigned agent has it from their own group."""
+        if message["event"].get("assigned_agent") == self.agent.pk:
+            return
+        await self.chat_event(message)
+
+    async def command(self, kind, content: dict) -> None:
+        session_pk = content.get("session_id")
+        if kind not in ("watch", "unwatch") or not (is_cursor(session_pk) and session_pk > 0):
+            return
+        if kind == "unwatch":
+            self.watched.discard(session_pk)
+            await self.leave(watchers_group(session_pk))
+            return
+        if not self.agent_can_view:
+            return
+        if session_pk not in self.watched:
+            if len(self.watched) >= MAX_WATCHED_CHATS:
+                return
+            await self.join(watchers_group(session_pk))
+            self.watched.add(session_pk)
+        # From here on the transcript's events arrive: the page catches up from its last id.
+        await self.send_json({"type": "watching", "session_id": session_pk})
+
+    async def typing(self, content: dict) -> None:
+        session_pk = content.get("session_id")
+        typing = content.get("typing")
+        valid = is_cursor(session_pk) and session_pk > 0 and isinstance(typing, bool)
+        if not (valid and self.agent_can_reply):
+            return
+        throttle = self.typing_throttles.get(session_pk)
+        if throttle is None:
+            if len(self.typing_throttles) >= MAX_TRACKED_TYPING_CHATS:
+                self.typing_throttles.clear()
+            throttle = self.typing_throttles[session_pk] = TypingThrottle()
+        if not throttle.allow(typing):
+            return
+        if typing and not await database_sync_to_async(_agent_may_type_in)(self.agent, session_pk):
+            throttle.typing = False
+            return
+        await send_ephemeral_event(
+            session_group(session_pk),
+            {"type": "typing", "author": "agent", "name": self.agent.public_name, "typing": typing},
+        )

@@ -1,0 +1,85 @@
+"""Reads of one chat and its messages, for the API, the admin and the sockets."""
+
+import uuid
+
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from chat.exceptions import InvalidInput, SessionNotFound
+from chat.models import ChatMessage, ChatSession
+
+Status = ChatSession.Status
+TRANSCRIPT_LIMIT = 500
+
+
+def parse_session_key(value) -> uuid.UUID:
+    """A customer's session key from a body or header value; bad shapes are a 400."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(fields={"session_id": [_("Send the chat's session_id.")]})
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError as exc:
+        raise InvalidInput(fields={"session_id": [_("Invalid session_id.")]}) from exc
+
+
+def customer_session(session_key) -> ChatSession:
+    """The chat a customer's key opens, or SessionNotFound."""
+    key = parse_session_key(session_key)
+    try:
+        return ChatSession.objects.select_related("assigned_agent").get(session_id=key)
+    except ChatSession.DoesNotExist as exc:
+        raise SessionNotFound() from exc
+
+
+def session_for_staff(pk: int) -> ChatSession:
+    try:
+        return ChatSession.objects.select_related("assigned_agent").get(pk=pk)
+    except ChatSession.DoesNotExist as exc:
+        raise SessionNotFound() from exc
+
+
+def messages_after(
+    *, session: ChatSession, after: int = 0, include_internal: bool = False, limit: int = 500
+) -> QuerySet[ChatMessage]:
+    """Messages of one chat with id > ``after``, oldest first (the catch-up cursor)."""
+    qs = ChatMessage.objects.filter(session_id=session.pk, id__gt=after)
+    if not include_internal:
+        qs = qs.filter(is_internal=False)
+    return qs.select_related("agent").order_by("id")[:limit]
+
+
+def transcript(*, session: ChatSession, limit: int = TRANSCRIPT_LIMIT) -> list[ChatMessage]:
+    """The last ``limit`` messages of a chat, internal notes included, oldest first."""
+    latest = ChatMessage.objects.filter(session_id=session.pk).select_related("agent").order_by("-id")[:limit]
+    return list(reversed(latest))
+
+
+def staff_sessions(*, status: str | None = None) -> QuerySet[ChatSession]:
+    qs = ChatSession.objects.select_related("assigned_agent")
+    if status:
+        qs = qs.filter(status=status)
+    # waiting first, then active, then ended; within, the oldest wait first
+    return qs.alias(status_rank=status_rank()).order_by(
+        "status_rank", F("waiting_since").asc(nulls_last=True), "started_at"
+    )
+
+
+def status_rank():
+    return Case(
+        When(status=Status.WAITING, then=Value(0)),
+        When(status=Status.ACTIVE, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+
+
+def idle_session_ids(*, older_than) -> list[int]:
+    return list(
+        ChatSession.objects.filter(status__in=[Status.WAITING, Status.ACTIVE])
+        .annotate(last_activity=Coalesce("last_message_at", "started_at"))
+        .filter(last_activity__lt=older_than)
+        .values_list("id", flat=True)
+    )

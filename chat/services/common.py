@@ -1,0 +1,63 @@
+"""What several services share: cleaning input, and the system lines a chat's story records."""
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from chat.exceptions import InvalidInput
+from chat.live import announce
+from chat.models import ChatMessage, ChatSession
+
+MAX_COMMENT_LENGTH = 1000
+
+
+def clean_content(content) -> str:
+    if not isinstance(content, str):
+        raise InvalidInput(fields={"content": [_("Must be text.")]})
+    text = content.strip()
+    if not text:
+        raise InvalidInput(fields={"content": [_("The message is empty.")]})
+    if len(text) > settings.CHAT_MAX_MESSAGE_LENGTH:
+        raise InvalidInput(
+            fields={
+                "content": [
+                    _("The message is too long (at most %(max)d characters).")
+                    % {"max": settings.CHAT_MAX_MESSAGE_LENGTH}
+                ]
+            }
+        )
+    return text
+
+
+def clean_rating(rating) -> int:
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput(fields={"rating": [_("The rating must be a whole number from 1 to 5.")]})
+    return rating
+
+
+def clean_comment(comment) -> str:
+    if comment is None:
+        return ""
+    if not isinstance(comment, str):
+        raise InvalidInput(fields={"comment": [_("Must be text.")]})
+    comment = comment.strip()
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise InvalidInput(
+            fields={"comment": [_("At most %(max)d characters.") % {"max": MAX_COMMENT_LENGTH}]}
+        )
+    return comment
+
+
+def system_text(message: str, **params) -> str:
+    """System messages are stored in the product's language, whatever the request's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(message) % params if params else _(message)
+
+
+def add_system_message(session: ChatSession, text: str, now) -> ChatMessage:
+    """A line of the chat's story (joined, transferred, ended), shown to both sides."""
+    message = ChatMessage.objects.create(
+        session=session, author=ChatMessage.Author.SYSTEM, content=text, created_at=now
+    )
+    announce.message(session, message)
+    return message

@@ -1,0 +1,70 @@
+"""LGPD: personal data of old chats blanked after the retention period."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from chat.exceptions import InvalidInput
+from chat.models import ChatMessage, ChatSession
+
+from .common import system_text
+
+Status = ChatSession.Status
+Author = ChatMessage.Author
+
+
+@dataclass(frozen=True)
+class AnonymizeResult:
+    sessions: int
+    messages: int
+
+
+def removed_message_text() -> str:
+    """What an anonymized message says, in the product's language."""
+    return system_text(gettext_noop("[removed]"))
+
+
+def sessions_anonymize(*, older_than_days: int, include_messages: bool = False) -> AnonymizeResult:
+    """Blank the personal data of chats that ended more than ``older_than_days`` ago.
+
+    Blanked: IP address, user agent, name, e-mail, tracking code and rating comment (and,
+    with ``include_messages``, the text of customer messages and agent replies and notes).
+    Kept: everything the metrics read — status, times, agent, issue, rating, response
+    times — and the ChatAnalytics rows, so past and recomputed metrics do not change.
+    Idempotent: chats already blank are not counted again.
+    """
+    if isinstance(older_than_days, bool) or not isinstance(older_than_days, int) or older_than_days < 1:
+        raise InvalidInput(fields={"older_than_days": [_("Must be a whole number of days, 1 or more.")]})
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    expired = ChatSession.objects.filter(status=Status.ENDED, ended_at__lt=cutoff)
+    with transaction.atomic():
+        sessions = expired.exclude(
+            customer_name="",
+            customer_email="",
+            tracking_code="",
+            user_agent="",
+            satisfaction_comment="",
+            user_ip__isnull=True,
+        ).update(
+            customer_name="",
+            customer_email="",
+            tracking_code="",
+            user_ip=None,
+            user_agent="",
+            satisfaction_comment="",
+        )
+        messages = 0
+        if include_messages:
+            removed = removed_message_text()
+            messages = (
+                ChatMessage.objects.filter(
+                    session__in=expired.values("pk"), author__in=[Author.CUSTOMER, Author.AGENT]
+                )
+                .exclude(content=removed)
+                .update(content=removed)
+            )
+    return AnonymizeResult(sessions=sessions, messages=messages)
