@@ -29,11 +29,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import charts, metrics
+from audit import services as audit
+from jtchat.network import client_ip
+
+from . import charts, metrics, policy
 from .charts import COUNT, PERCENT, Series, Unit, duration_unit
 from .models import ChatAnalytics
 
-METRICS_PERMISSION = "chat.view_metrics"
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
 MAX_EXPORT_DAYS = 366
@@ -174,7 +176,7 @@ class ChatAnalyticsAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "can_view_metrics": request.user.has_perm(METRICS_PERMISSION),
+            "can_view_metrics": policy.can(request.user, policy.VIEW_METRICS),
         }
         return super().changelist_view(request, extra_context)
 
@@ -193,13 +195,20 @@ class ChatAnalyticsAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    # Who may: the access policy (chat/policy.py). The daily rows are the metrics screen's.
+    def has_module_permission(self, request):
+        return policy.can(request.user, policy.VIEW_METRICS)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can(request.user, policy.VIEW_METRICS)
+
     @staticmethod
-    def _require_metrics_permission(request) -> None:
-        if not request.user.has_perm(METRICS_PERMISSION):
+    def _require(request, capability: policy.Capability) -> None:
+        if not policy.can(request.user, capability):
             raise PermissionDenied
 
     def metrics_view(self, request):
-        self._require_metrics_permission(request)
+        self._require(request, policy.VIEW_METRICS)
         period = _period_from(request.GET.get("days"))
         current, previous = metrics.load_periods(period)
         context = {
@@ -220,10 +229,16 @@ class ChatAnalyticsAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/chat/metrics.html", context)
 
     def export_daily_view(self, request):
-        self._require_metrics_permission(request)
+        self._require(request, policy.EXPORT)
         first, last, error = _export_range(request)
         if error:
             return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
+        audit.record(
+            actor=request.user,
+            action=audit.Action.EXPORT_DAILY,
+            target=f"{first}..{last}",
+            ip=client_ip(request),
+        )
         rows = metrics.daily_rows(first, last).values(*DAILY_CSV_SOURCE)
         return _csv_response(
             f"jtchat-metricas-diarias_{first}_{last}.csv",
@@ -232,10 +247,16 @@ class ChatAnalyticsAdmin(admin.ModelAdmin):
         )
 
     def export_conversations_view(self, request):
-        self._require_metrics_permission(request)
+        self._require(request, policy.EXPORT)
         first, last, error = _export_range(request)
         if error:
             return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
+        audit.record(
+            actor=request.user,
+            action=audit.Action.EXPORT_CONVERSATIONS,
+            target=f"{first}..{last}",
+            ip=client_ip(request),
+        )
         rows = metrics.conversation_rows(first, last, chunk_size=2000)
         zone = timezone.get_current_timezone()
         return _csv_response(

@@ -82,7 +82,14 @@ class ChatSession(models.Model):
         verbose_name = _("chat")
         verbose_name_plural = _("chats")
         ordering = ["-started_at"]
-        permissions = [("reply_chatsession", _("Can reply to chats"))]
+        # What each grants is in chat/policy.py; the groups get them by migration.
+        permissions = [
+            ("reply_chatsession", _("Can reply to chats")),
+            ("note_chatsession", _("Can write internal notes")),
+            ("claim_chatsession", _("Can take chats")),
+            ("transfer_chatsession", _("Can transfer chats")),
+            ("end_chatsession", _("Can end chats")),
+        ]
         indexes = [
             models.Index(fields=["status", "waiting_since"], name="chat_session_queue_idx"),
             models.Index(fields=["started_at"], name="chat_session_started_idx"),
@@ -183,7 +190,10 @@ class ChatAnalytics(models.Model):
         verbose_name = _("daily metrics")
         verbose_name_plural = _("daily metrics")
         ordering = ["-date"]
-        permissions = [("view_metrics", _("Can view the metrics screen"))]
+        permissions = [
+            ("view_metrics", _("Can view the metrics screen")),
+            ("export_metrics", _("Can export metrics and conversations as CSV")),
+        ]
 
     def __str__(self) -> str:
         return str(self.date)

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "audit",
     "accounts",
     "chat",
 ]
@@ -154,8 +155,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-# Django's ModelBackend, reading a user's permissions in one query (accounts/backends.py).
-AUTHENTICATION_BACKENDS = ["accounts.backends.ModelBackend"]
+# Django's ModelBackend, reading a user's permissions in one query (accounts/backends.py), and
+# the access policy answering has_perm("policy.…") for code outside chat (chat/policy.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ModelBackend", "chat.policy.PolicyBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

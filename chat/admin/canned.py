@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy
 
+from chat import policy
 from chat.models import CannedResponse
 
 
@@ -13,6 +14,21 @@ class CannedResponseAdmin(admin.ModelAdmin):
     list_display_links = ("shortcut_column", "title")
     search_fields = ("shortcut", "title", "text")
     fields = ("title", "shortcut", "text")
+
+    def has_module_permission(self, request):
+        return policy.can(request.user, policy.USE_CANNED)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can(request.user, policy.USE_CANNED)
+
+    def has_add_permission(self, request):
+        return policy.can(request.user, policy.MANAGE_CANNED)
+
+    def has_change_permission(self, request, obj=None):
+        return policy.can(request.user, policy.MANAGE_CANNED)
+
+    def has_delete_permission(self, request, obj=None):
+        return policy.can(request.user, policy.MANAGE_CANNED)
 
     @admin.display(description=gettext_lazy("shortcut"), ordering="shortcut")
     def shortcut_column(self, canned):

@@ -7,8 +7,8 @@ of its own (chat/admin/conversation.py) or an inbox action (chat/admin/inbox.py)
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
+from chat import policy
 from chat.models import ChatSession
-from chat.policy import can_reply
 
 from .conversation import ConversationMixin
 from .inbox import InboxMixin
@@ -43,7 +43,13 @@ class ChatSessionAdmin(InboxMixin, ConversationMixin, admin.ModelAdmin):
     )
     readonly_fields = tuple(field for _name, options in fieldsets for field in options["fields"])
 
-    # --- permissions: chats are read here and changed only through the services -----
+    # --- permissions: the access policy's; chats are changed only through the services --
+
+    def has_module_permission(self, request):
+        return policy.can(request.user, policy.VIEW_CHATS)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can(request.user, policy.VIEW_CHATS)
 
     def has_add_permission(self, request):
         return False
@@ -51,8 +57,14 @@ class ChatSessionAdmin(InboxMixin, ConversationMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_reply_permission(self, request):
-        return can_reply(request.user)
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_claim_permission(self, request):
+        return policy.can(request.user, policy.CLAIM)
+
+    def has_end_permission(self, request):
+        return policy.can(request.user, policy.END)
 
     @admin.display(description=gettext_lazy("agent"))
     def agent_name(self, session):

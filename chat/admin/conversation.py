@@ -9,14 +9,16 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from chat import payloads, selectors, services
+from audit import services as audit
+from chat import payloads, policy, selectors, services
 from chat.exceptions import ChatError, SessionNotFound
 from chat.models import ChatSession
-from chat.policy import can_reply
+from jtchat.network import client_ip
 
 from .common import error_text
 
@@ -32,28 +34,40 @@ class ConversationMixin:
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _conversation_context(self, request, session) -> dict:
+        # Reading the page changes nothing: the page marks what it showed as read with a POST
+        # (read_view) once the messages are on screen.
         lines = selectors.transcript(session=session)
         last_id = lines[-1].pk if lines else 0
-        if request.method == "GET" and last_id:
-            services.session_mark_read(session=session, agent=request.user, up_to_message_id=last_id)
-        may_reply = can_reply(request.user)
+        user = request.user
+        can = {
+            "reply": policy.can(user, policy.REPLY),
+            "note": policy.can(user, policy.WRITE_NOTES),
+            "claim": policy.can(user, policy.CLAIM),
+            "transfer": policy.can(user, policy.TRANSFER),
+            "end": policy.can(user, policy.END),
+        }
+        may_reply = can["reply"]
         is_open = session.status != Status.ENDED
         transfer_agents = []
-        if may_reply and is_open:
+        if can["transfer"] and is_open:
             transfer_agents = [
                 agent for agent in selectors.reply_capable_agents() if agent.pk != session.assigned_agent_id
             ]
-        canned = selectors.canned_responses() if may_reply and is_open else []
+        canned = (
+            selectors.canned_responses()
+            if may_reply and is_open and policy.can(user, policy.USE_CANNED)
+            else []
+        )
         urls = {
             name: reverse(f"admin:chat_chatsession_{name}", args=[session.pk])
-            for name in ("reply", "claim", "transfer", "end", "read")
+            for name in ("reply", "claim", "transfer", "end", "read", "transcript")
         }
         return {
             "title": str(session),
             "subtitle": None,
             "transcript": lines,
             "customer_label": session.customer_name or _("Customer"),
-            "can_reply": may_reply,
+            "can": can,
             "is_open": is_open,
             "transfer_agents": transfer_agents,
             "canned": canned,
@@ -70,6 +84,7 @@ class ConversationMixin:
                 "assignedAgentId": session.assigned_agent_id,
                 "userId": request.user.pk,
                 "lastMessageId": last_id,
+                "readMessageId": session.agent_read_message_id,
                 "canReply": may_reply,
                 "canned": canned,
                 "maxLength": settings.CHAT_MAX_MESSAGE_LENGTH,
@@ -110,19 +125,25 @@ class ConversationMixin:
             ),
             path("<path:object_id>/end/", wrap(require_POST(self.end_view)), name=f"{info}_end"),
             path("<path:object_id>/read/", wrap(require_POST(self.read_view)), name=f"{info}_read"),
+            path(
+                "<path:object_id>/transcript.txt",
+                wrap(require_GET(self.transcript_view)),
+                name=f"{info}_transcript",
+            ),
         ] + super().get_urls()
 
-    def _session_pk_for_post(self, request, object_id, *, reply: bool = True) -> int:
-        if not self.has_view_permission(request) or (reply and not self.has_reply_permission(request)):
+    def _session_pk_for_post(self, request, object_id, capability: policy.Capability) -> int:
+        if not policy.can(request.user, capability):
             raise PermissionDenied
         pk = unquote(object_id)
         if not pk.isdigit():
             raise Http404
         return int(pk)
 
-    def _session_for_post(self, request, object_id, *, reply: bool = True) -> ChatSession:
+    def _session_for_post(self, request, object_id, capability: policy.Capability) -> ChatSession:
+        pk = self._session_pk_for_post(request, object_id, capability)
         try:
-            return selectors.session_for_staff(self._session_pk_for_post(request, object_id, reply=reply))
+            return selectors.chat_for_staff(request.user, pk, capability)
         except SessionNotFound as exc:
             raise Http404 from exc
 
@@ -135,8 +156,10 @@ class ConversationMixin:
 
     def reply_view(self, request, object_id):
         # The service finds and locks the chat itself (one query): no look-up here.
-        session_pk = self._session_pk_for_post(request, object_id)
         is_internal = request.POST.get("is_internal") in {"1", "on", "true"}
+        session_pk = self._session_pk_for_post(
+            request, object_id, policy.WRITE_NOTES if is_internal else policy.REPLY
+        )
         try:
             client_id = uuid.UUID(request.POST.get("client_id", ""))
         except ValueError:
@@ -169,7 +192,7 @@ class ConversationMixin:
         return self._back_to(session_pk)
 
     def claim_view(self, request, object_id):
-        session = self._session_for_post(request, object_id)
+        session = self._session_for_post(request, object_id, policy.CLAIM)
         try:
             services.session_claim(session=session, agent=request.user)
         except ChatError as exc:
@@ -179,7 +202,7 @@ class ConversationMixin:
         return self._back_to(session.pk)
 
     def transfer_view(self, request, object_id):
-        session = self._session_for_post(request, object_id)
+        session = self._session_for_post(request, object_id, policy.TRANSFER)
         to_agent_id = request.POST.get("to_agent", "")
         to_agent = None
         if to_agent_id.isdigit():
@@ -197,7 +220,7 @@ class ConversationMixin:
         return self._back_to(session.pk)
 
     def end_view(self, request, object_id):
-        session = self._session_for_post(request, object_id)
+        session = self._session_for_post(request, object_id, policy.END)
         try:
             services.session_end(session=session, ended_by=ChatSession.EndedBy.AGENT, agent=request.user)
         except ChatError as exc:
@@ -207,15 +230,36 @@ class ConversationMixin:
         return self._back_to(session.pk)
 
     def read_view(self, request, object_id):
-        session = self._session_for_post(request, object_id, reply=False)
+        session = self._session_for_post(request, object_id, policy.VIEW_CHATS)
         up_to = request.POST.get("up_to", "")
         if not up_to.isdigit():
             return JsonResponse({"error": _("Send up_to, a message id.")}, status=400)
         services.session_mark_read(session=session, agent=request.user, up_to_message_id=int(up_to))
         return HttpResponse(status=204)
 
+    def transcript_view(self, request, object_id):
+        """The whole chat as text, internal notes marked (written to the audit log)."""
+        session = self._session_for_post(request, object_id, policy.VIEW_CHATS)
+        audit.record(
+            actor=request.user,
+            action=audit.Action.TRANSCRIPT,
+            target=f"chat #{session.pk}",
+            ip=client_ip(request),
+        )
+        labels = {"customer": session.customer_name or _("Customer"), "system": _("System")}
+        lines = [_("Chat #%(id)s") % {"id": session.pk}, ""]
+        for message in selectors.transcript(session=session, limit=None):
+            when = timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M:%S")
+            who = labels.get(message.author) or (message.agent.public_name if message.agent else _("Agent"))
+            note = f" [{_('Internal note')}]" if message.is_internal else ""
+            lines.append(f"[{when}] {who}{note}: {message.content}")
+        response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="chat-{session.pk}.txt"'
+        response["Cache-Control"] = "no-store"
+        return response
+
     def accepting_view(self, request):
-        if not self.has_view_permission(request):
+        if not policy.can(request.user, policy.REPLY):  # only who answers chats is available
             raise PermissionDenied
         accepting = request.POST.get("accepting") == "1"
         services.user_set_accepting_chats(user=request.user, accepting=accepting)

@@ -13,7 +13,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
-from chat import selectors, services
+from chat import policy, selectors, services
 from chat.exceptions import ChatError
 from chat.models import ChatMessage, ChatSession, Issue
 
@@ -106,7 +106,7 @@ class InboxMixin:
 
     def get_queryset(self, request):
         # Ordered by get_ordering(), which the changelist applies.
-        return selectors.inbox_sessions(agent=request.user).order_by()
+        return policy.visible_chats(request.user, selectors.inbox_sessions(agent=request.user).order_by())
 
     def get_ordering(self, request):
         return selectors.INBOX_ORDERING
@@ -205,7 +205,7 @@ class InboxMixin:
 
     # --- actions on the inbox ------------------------------------------------------
 
-    @admin.action(description=gettext_lazy("Take the selected chats"), permissions=["reply"])
+    @admin.action(description=gettext_lazy("Take the selected chats"), permissions=["claim"])
     def claim_selected(self, request, queryset):
         taken = 0
         for session in queryset.order_by("id"):
@@ -221,7 +221,7 @@ class InboxMixin:
                 messages.SUCCESS,
             )
 
-    @admin.action(description=gettext_lazy("End the selected chats"), permissions=["reply"])
+    @admin.action(description=gettext_lazy("End the selected chats"), permissions=["end"])
     def end_selected(self, request, queryset):
         ended = 0
         for session in queryset.exclude(status=Status.ENDED).order_by("id"):

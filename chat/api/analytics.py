@@ -14,10 +14,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import metrics
+from chat import metrics, policy
 from chat.models import ChatAnalytics
-from chat.permissions import CanViewMetrics
 
+from .permissions import requires
 from .serializers import ErrorSerializer
 
 MAX_DAYS = 366
@@ -122,7 +122,7 @@ RANGE_PARAMETERS = [
 
 
 class AnalyticsView(APIView):
-    permission_classes = [CanViewMetrics]
+    permission_classes = [requires(policy.VIEW_METRICS)]
 
     @extend_schema(
         operation_id="chat_analytics",

@@ -11,15 +11,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import selectors, services
-from chat.exceptions import InvalidInput, NotPermitted
+from chat import policy, selectors, services
+from chat.exceptions import InvalidInput
 from chat.live.tickets import TICKET_MAX_AGE_SECONDS, issue_agent_ticket
 from chat.models import ChatMessage, ChatSession
-from chat.permissions import CanReply, IsStaff
-from chat.policy import can_reply
 from jtchat.network import client_ip
 
 from . import serializers as s
+from .permissions import requires
 from .throttles import MessageIPThrottle, MessageSessionThrottle, SessionOpenIPThrottle
 
 SESSION_HEADER = "HTTP_X_CHAT_SESSION"
@@ -123,8 +122,7 @@ class CustomerChatViewSet(viewsets.ViewSet):
         data = serializer.validated_data
         key = self._session_key(request, data.get("session_id"))
         if s.AUTHOR_ALIASES[data["author"]] == ChatMessage.Author.AGENT:
-            if not can_reply(request.user):
-                raise NotPermitted(_("Only signed-in agents can send as an agent."))
+            policy.require(request.user, policy.REPLY)
             result = services.agent_message_post(
                 session_pk=selectors.customer_session(key).pk,
                 agent=request.user,
@@ -184,14 +182,14 @@ class CustomerChatViewSet(viewsets.ViewSet):
 class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Agents' view of chats: list, detail, transcript, reply, claim, transfer, end."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [requires(policy.VIEW_CHATS)]
     serializer_class = s.AgentSessionSerializer
 
     def get_queryset(self):
         wanted = self.request.query_params.get("status") or None
         if wanted and wanted not in ChatSession.Status.values:
             raise InvalidInput(fields={"status": [_("Use waiting, active or ended.")]})
-        return selectors.staff_sessions(status=wanted)
+        return selectors.staff_sessions(user=self.request.user, status=wanted)
 
     @extend_schema(
         parameters=[
@@ -212,8 +210,8 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             raise InvalidInput(fields={"id": [_("Invalid id.")]})
         return int(pk)
 
-    def _session(self) -> ChatSession:
-        return selectors.session_for_staff(self._session_pk())
+    def _session(self, capability: policy.Capability = policy.VIEW_CHATS) -> ChatSession:
+        return selectors.chat_for_staff(self.request.user, self._session_pk(), capability)
 
     @extend_schema(
         methods=["GET"],
@@ -255,29 +253,31 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response(result.payload, status=code)
 
     @extend_schema(request=None, responses={200: s.AgentSessionSerializer, **errors(403, 404, 409)})
-    @action(detail=True, methods=["post"], permission_classes=[CanReply])
+    @action(detail=True, methods=["post"], permission_classes=[requires(policy.CLAIM)])
     def claim(self, request, pk=None):
-        session = services.session_claim(session=self._session(), agent=request.user)
+        session = services.session_claim(session=self._session(policy.CLAIM), agent=request.user)
         return Response(s.AgentSessionSerializer(session).data)
 
     @extend_schema(
         request=s.TransferSerializer, responses={200: s.AgentSessionSerializer, **errors(400, 403, 404, 409)}
     )
-    @action(detail=True, methods=["post"], permission_classes=[CanReply])
+    @action(detail=True, methods=["post"], permission_classes=[requires(policy.TRANSFER)])
     def transfer(self, request, pk=None):
         serializer = s.TransferSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         to_agent = get_user_model().objects.filter(pk=serializer.validated_data["to_agent"]).first()
         if to_agent is None:
             raise InvalidInput(fields={"to_agent": [_("Agent not found.")]})
-        session = services.session_transfer(session=self._session(), agent=request.user, to_agent=to_agent)
+        session = services.session_transfer(
+            session=self._session(policy.TRANSFER), agent=request.user, to_agent=to_agent
+        )
         return Response(s.AgentSessionSerializer(session).data)
 
     @extend_schema(request=None, responses={200: s.AgentSessionSerializer, **errors(403, 404)})
-    @action(detail=True, methods=["post"], permission_classes=[CanReply])
+    @action(detail=True, methods=["post"], permission_classes=[requires(policy.END)])
     def end(self, request, pk=None):
         session = services.session_end(
-            session=self._session(), ended_by=ChatSession.EndedBy.AGENT, agent=request.user
+            session=self._session(policy.END), ended_by=ChatSession.EndedBy.AGENT, agent=request.user
         )
         return Response(s.AgentSessionSerializer(session).data)
 
@@ -290,7 +290,7 @@ class AgentTicketView(APIView):
     ``{"type": "hello", "ticket": "..."}``.
     """
 
-    permission_classes = [IsStaff]
+    permission_classes = [requires(policy.VIEW_CHATS)]
 
     @extend_schema(
         responses={

@@ -4,11 +4,11 @@ every chat, everything about the agent's own chats and the transcripts they watc
 """
 
 from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
 
-from chat import selectors
+from chat import policy, selectors
 from chat.exceptions import SessionNotFound
 from chat.models import ChatSession
-from chat.policy import can_reply
 
 from .base import CLOSE_FORBIDDEN, LiveConsumer, TypingThrottle, is_cursor, shared_encoding
 from .events import AGENTS_GROUP, agent_group, send_ephemeral_event, session_group, watchers_group
@@ -17,12 +17,21 @@ from .tickets import agent_from_ticket
 Status = ChatSession.Status
 MAX_TRACKED_TYPING_CHATS = 50
 MAX_WATCHED_CHATS = 20
-VIEW_PERMISSIONS = ("chat.view_chatsession", "chat.change_chatsession")  # as the admin's view
 
 
-def _agent_permissions(agent) -> tuple[bool, bool]:
-    """May the agent reply to chats; may they read transcripts (the admin's view permission)."""
-    return can_reply(agent), any(agent.has_perm(permission) for permission in VIEW_PERMISSIONS)
+def _access(user) -> tuple[object | None, bool]:
+    """The user as stored now, if they may open the agent socket (the policy's "view
+    chats"), and whether they may reply; (None, False) otherwise."""
+    if user is None or not user.is_authenticated:
+        return None, False
+    fresh = get_user_model().objects.filter(pk=user.pk).first()
+    if fresh is None or not policy.can(fresh, policy.VIEW_CHATS):
+        return None, False
+    return fresh, policy.can(fresh, policy.REPLY)
+
+
+def _chat_exists(session_pk: int) -> bool:
+    return ChatSession.objects.filter(pk=session_pk).exists()
 
 
 def _agent_may_type_in(agent, session_pk: int) -> bool:
@@ -37,27 +46,28 @@ class AgentConsumer(LiveConsumer):
     """An agent's socket: the waiting queue, status and assignment changes of every chat,
     everything about the agent's own chats and the transcripts they watch.
 
+    Only staff whom the access policy lets view chats get in (4403 otherwise), and they are
+    asked again whenever their access narrows (an ``access`` event from the users service)
+    and every time the socket re-joins its groups: a deactivated agent's sockets close 4403.
+
     Groups: ``agents`` (every agent), ``agent.<pk>`` (this agent's sockets) and
     ``session.<pk>.agents`` per watched transcript; services pick the groups (chat/live/events.py).
     """
 
     agent = None
     agent_can_reply = False
-    agent_can_view = False
 
     async def hello(self, content: dict) -> None:
         ticket = content.get("ticket")
         if ticket is not None:
-            agent = await database_sync_to_async(agent_from_ticket)(ticket)
+            user = await database_sync_to_async(agent_from_ticket)(ticket)
         else:
             user = self.scope.get("user")
-            signed_in = bool(user and user.is_authenticated and user.is_active and user.is_staff)
-            agent = user if signed_in else None
+        agent, self.agent_can_reply = await database_sync_to_async(_access)(user)
         if agent is None:
             await self.close(CLOSE_FORBIDDEN)
             return
         self.agent = agent
-        self.agent_can_reply, self.agent_can_view = await database_sync_to_async(_agent_permissions)(agent)
         self.typing_throttles: dict[int, TypingThrottle] = {}
         self.watched: set[int] = set()
         await self.join(AGENTS_GROUP)
@@ -65,10 +75,27 @@ class AgentConsumer(LiveConsumer):
         await self.send_json({"type": "ready"})
         await self.start_live()
 
+    async def check_access(self) -> bool:
+        """Ask the policy again; close 4403 when the socket's person may no longer use it."""
+        agent, self.agent_can_reply = await database_sync_to_async(_access)(self.agent)
+        if agent is None:
+            await self.close(CLOSE_FORBIDDEN)
+            return False
+        self.agent = agent
+        return True
+
+    async def refresh_groups(self) -> None:
+        if self.agent is not None and not await self.check_access():
+            return
+        await super().refresh_groups()
+
     async def chat_event(self, message: dict) -> None:
         event = message["event"]
-        if event.get("type") in ("message", "session", "typing"):
+        kind = event.get("type")
+        if kind in ("message", "session", "typing"):
             await self.send(text_data=shared_encoding.text(event))
+        elif kind == "access":
+            await self.check_access()
 
     async def chat_watched_event(self, message: dict) -> None:
         """A watched transcript's event; its assigned agent has it from their own group."""
@@ -84,9 +111,10 @@ class AgentConsumer(LiveConsumer):
             self.watched.discard(session_pk)
             await self.leave(watchers_group(session_pk))
             return
-        if not self.agent_can_view:
-            return
         if session_pk not in self.watched:
+            if not await database_sync_to_async(_chat_exists)(session_pk):
+                await self.send_json({"type": "error", "code": "session_not_found", "session_id": session_pk})
+                return
             if len(self.watched) >= MAX_WATCHED_CHATS:
                 return
             await self.join(watchers_group(session_pk))

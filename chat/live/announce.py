@@ -9,7 +9,13 @@ from django.db import transaction
 from chat import payloads, selectors
 from chat.models import ChatMessage, ChatSession
 
-from .events import QUEUE_GROUP, send_agent_event_on_commit, send_event_on_commit, session_group
+from .events import (
+    QUEUE_GROUP,
+    agent_group,
+    send_agent_event_on_commit,
+    send_event_on_commit,
+    session_group,
+)
 
 
 def message(session: ChatSession, message: ChatMessage) -> dict:
@@ -71,3 +77,9 @@ def queue() -> None:
 def _send_queue_snapshot() -> None:
     snapshot = selectors.queue_snapshot()
     send_event_on_commit(QUEUE_GROUP, {"type": "queue", **snapshot})
+
+
+def access_changed(sender=None, *, user_id: int, **kwargs) -> None:
+    """Someone's access narrowed (deactivated, groups or staff status changed): their agent
+    sockets check it again now and close (4403) if it is gone (chat/live/agent.py)."""
+    send_event_on_commit(agent_group(user_id), {"type": "access", "user_id": user_id})

@@ -95,6 +95,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     """What both sockets share: the first-frame handshake, group upkeep, ping and typing."""
 
     hello_timeout = HELLO_TIMEOUT_SECONDS
+    closing = False
     rejoin_seconds = REJOIN_SECONDS
 
     async def __call__(self, scope, receive, send):
@@ -129,6 +130,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.layer_generation: int | None = None
         self.layer_reconnections = subscriber_reconnections(self.channel_layer)
         self.reconnect_asked = False
+        self.closing = False
         self.background: list[asyncio.Task] = []
         await self.accept()
         self.background.append(asyncio.ensure_future(self._close_without_hello()))
@@ -143,6 +145,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
+        if message["type"].startswith("chat.") and self.closing:
+            return  # closed by the server: nothing more goes out
         if message["type"].startswith("chat.") and self.layer_lost_events():
             # Events published while the layer's subscriber was away are gone: deliver
             # nothing after the gap, or the client's cursor would move past it.
@@ -170,9 +174,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.greeted = True
             await self.hello(content)
             return
+        if self.closing:
+            return
         if kind == "ping":
             await self.refresh_groups()
-            await self.send_json({"type": "pong"})
+            if not self.closing:
+                await self.send_json({"type": "pong"})
         elif kind == "typing":
             await self.typing(content)
         else:
@@ -187,6 +194,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             except Exception:  # the group entry expires by itself
                 logger.debug("group_discard failed", exc_info=True)
         self.joined.clear()
+
+    async def close(self, code=None, reason=None):
+        self.closing = True
+        await super().close(code, reason)
 
     async def hello(self, content: dict) -> None:
         raise NotImplementedError

@@ -4,7 +4,7 @@ By concern: sessions.py (one chat and its messages), queue.py (the waiting queue
 inbox.py (the admin inbox), agents.py (agents and canned responses). Import from here.
 """
 
-from .agents import canned_responses, reply_capable_agents
+from .agents import agents_with_load, canned_responses, reply_capable_agents
 from .inbox import (
     INBOX_ORDERING,
     OPEN_STATUSES,
@@ -25,6 +25,7 @@ from .queue import (
 )
 from .sessions import (
     TRANSCRIPT_LIMIT,
+    chat_for_staff,
     customer_session,
     idle_session_ids,
     messages_after,
@@ -43,7 +44,9 @@ __all__ = [
     "TRANSCRIPT_LIMIT",
     "available_agents_count",
     "average_wait_per_chat_seconds",
+    "agents_with_load",
     "canned_responses",
+    "chat_for_staff",
     "customer_session",
     "estimate_wait_seconds",
     "idle_session_ids",

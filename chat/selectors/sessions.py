@@ -6,6 +6,7 @@ from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from chat import policy
 from chat.exceptions import InvalidInput, SessionNotFound
 from chat.models import ChatMessage, ChatSession
 
@@ -34,7 +35,16 @@ def customer_session(session_key) -> ChatSession:
         raise SessionNotFound() from exc
 
 
+def chat_for_staff(user, pk: int, capability: policy.Capability = policy.VIEW_CHATS) -> ChatSession:
+    """Chat ``pk`` for a staff member who may do ``capability`` with it: NotPermitted (403)
+    when they may not, SessionNotFound (404) when there is no such chat. Every staff door
+    (API, admin, agent socket) reads a chat through here."""
+    policy.require(user, capability)
+    return session_for_staff(pk)
+
+
 def session_for_staff(pk: int) -> ChatSession:
+    """Chat ``pk``, whoever asks: for code that already asked the policy."""
     try:
         return ChatSession.objects.select_related("assigned_agent").get(pk=pk)
     except ChatSession.DoesNotExist as exc:
@@ -51,14 +61,17 @@ def messages_after(
     return qs.select_related("agent").order_by("id")[:limit]
 
 
-def transcript(*, session: ChatSession, limit: int = TRANSCRIPT_LIMIT) -> list[ChatMessage]:
-    """The last ``limit`` messages of a chat, internal notes included, oldest first."""
+def transcript(*, session: ChatSession, limit: int | None = TRANSCRIPT_LIMIT) -> list[ChatMessage]:
+    """The last ``limit`` messages of a chat (all with None), internal notes included, oldest
+    first."""
     latest = ChatMessage.objects.filter(session_id=session.pk).select_related("agent").order_by("-id")[:limit]
     return list(reversed(latest))
 
 
-def staff_sessions(*, status: str | None = None) -> QuerySet[ChatSession]:
-    qs = ChatSession.objects.select_related("assigned_agent")
+def staff_sessions(*, user, status: str | None = None) -> QuerySet[ChatSession]:
+    """The chats ``user`` may see, waiting first, then active, then ended; within, the
+    oldest wait first."""
+    qs = policy.visible_chats(user, ChatSession.objects.select_related("assigned_agent"))
     if status:
         qs = qs.filter(status=status)
     # waiting first, then active, then ended; within, the oldest wait first

@@ -7,21 +7,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from chat import selectors
-from chat.exceptions import AlreadyClaimed, InvalidInput, NotPermitted, SessionEnded
+from chat import policy, selectors
+from chat.exceptions import AlreadyClaimed, InvalidInput, SessionEnded
 from chat.live import announce
 from chat.live.events import publishing_batch
 from chat.models import ChatSession
-from chat.policy import can_reply
 
 from .common import add_system_message, system_text
 
 Status = ChatSession.Status
-
-
-def require_reply_permission(agent) -> None:
-    if not can_reply(agent):
-        raise NotPermitted(_("Only agents with the reply permission can answer chats."))
 
 
 def pick_agent_for_new_chat():
@@ -41,7 +35,7 @@ def session_claim(*, session: ChatSession, agent) -> ChatSession:
     The guard is the conditional UPDATE itself (status still waiting, no agent yet), so
     two concurrent claims cannot both succeed whatever the isolation level.
     """
-    require_reply_permission(agent)
+    policy.require(agent, policy.CLAIM)
     now = timezone.now()
     with transaction.atomic():
         won = ChatSession.objects.filter(
@@ -65,8 +59,8 @@ def session_claim(*, session: ChatSession, agent) -> ChatSession:
 @publishing_batch()
 def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
     """Hand an open chat to another agent (who must be allowed to reply)."""
-    require_reply_permission(agent)
-    if not can_reply(to_agent):
+    policy.require(agent, policy.TRANSFER)
+    if not policy.can(to_agent, policy.REPLY):
         raise InvalidInput(fields={"to_agent": [_("This person cannot answer chats.")]})
     now = timezone.now()
     with transaction.atomic():

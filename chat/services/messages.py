@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat import payloads, selectors
+from chat import payloads, policy, selectors
 from chat.classifier import classify
-from chat.exceptions import NotPermitted, SessionEnded, SessionNotFound
+from chat.exceptions import SessionEnded, SessionNotFound
 from chat.live import announce
 from chat.live.events import publishing_batch
 from chat.models import ChatMessage, ChatSession, Issue
 
 from . import message_sql
-from .assignment import require_reply_permission, session_claim
+from .assignment import session_claim
 from .common import clean_content
 
 Author = ChatMessage.Author
@@ -58,11 +58,7 @@ def agent_message_post(
     """Store an agent's reply (or, with ``is_internal``, a note only agents see) in chat
     ``session_pk``, found and locked here in one query. A reply to a waiting chat claims it
     for the agent. The message's ``session`` is the chat as the message left it."""
-    if is_internal:
-        if agent is None or not agent.is_staff:
-            raise NotPermitted()
-    else:
-        require_reply_permission(agent)
+    policy.require(agent, policy.WRITE_NOTES if is_internal else policy.REPLY)
     text = clean_content(content)
     try:
         with transaction.atomic():

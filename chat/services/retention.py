@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from audit import services as audit
 from chat.exceptions import InvalidInput
 from chat.models import ChatMessage, ChatSession
 
@@ -67,4 +68,10 @@ def sessions_anonymize(*, older_than_days: int, include_messages: bool = False) 
                 .exclude(content=removed)
                 .update(content=removed)
             )
+        audit.record(
+            actor=None,  # a scheduled job (Render's cron) or an operator's shell
+            action=audit.Action.ANONYMIZED,
+            target=f"ended before {cutoff:%Y-%m-%d}",
+            detail=f"{sessions} chats, {messages} messages",
+        )
     return AnonymizeResult(sessions=sessions, messages=messages)

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from chat import selectors
-from chat.exceptions import AlreadyClaimed, AlreadyRated, InvalidInput, NotPermitted
+from chat import policy, selectors
+from chat.exceptions import AlreadyClaimed, AlreadyRated, InvalidInput
 from chat.live import announce
 from chat.live.events import publishing_batch
 from chat.models import ChatMessage, ChatSession, Issue
@@ -87,8 +87,8 @@ def session_end(
     """End a chat (idempotent: ending an ended chat changes nothing but may rate it)."""
     if ended_by not in EndedBy.values:
         raise InvalidInput(fields={"ended_by": [_("Unknown value.")]})
-    if ended_by == EndedBy.AGENT and (agent is None or not agent.is_staff):
-        raise NotPermitted()
+    if ended_by == EndedBy.AGENT:
+        policy.require(agent, policy.END)
     if rating is not None:
         rating = clean_rating(rating)
     comment = clean_comment(comment)

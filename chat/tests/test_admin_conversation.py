@@ -91,19 +91,28 @@ class TestTranscript:
         session.refresh_from_db()
         assert session.customer_name == "Maria" and session.status == Status.WAITING
 
-    def test_opening_marks_messages_read_for_the_assigned_agent_only(self, client, agent, other_agent):
+    def test_opening_changes_nothing_the_pages_post_marks_read_for_the_assigned_agent_only(
+        self, client, agent, other_agent
+    ):
         session = open_chat()
         services.session_claim(session=session, agent=agent)
         services.customer_message_post(session_key=session.session_id, content="mais uma")
         last = session.messages.order_by("-id").first()
-
-        client.force_login(other_agent)
-        client.get(page_url(session))
-        session.refresh_from_db()
-        assert session.agent_read_message_id < last.pk
+        read_url = reverse("admin:chat_chatsession_read", args=[session.pk])
 
         client.force_login(agent)
-        client.get(page_url(session))
+        response = client.get(page_url(session))
+        assert page_config(response)["readMessageId"] < last.pk  # the page will mark it
+        session.refresh_from_db()
+        assert session.agent_read_message_id < last.pk  # a page view changes no stored data
+
+        client.force_login(other_agent)
+        assert client.post(read_url, {"up_to": last.pk}).status_code == 204
+        session.refresh_from_db()
+        assert session.agent_read_message_id < last.pk  # not Bruno's chat to read
+
+        client.force_login(agent)
+        assert client.post(read_url, {"up_to": last.pk}).status_code == 204
         session.refresh_from_db()
         assert session.agent_read_message_id == last.pk
 

@@ -294,10 +294,10 @@ class TestStaffEndpoints:
 
 
 class TestUsersApi:
-    def test_staff_can_list_but_only_managers_can_create(self, agent, manager):
+    def test_only_managers_can_list_or_create(self, agent, manager):
         client = Client()
         client.force_login(agent)
-        assert client.get("/api/users/").status_code == 200
+        assert client.get("/api/users/").status_code == 403
         new = {"username": "novo", "password": "s3nha-forte-123", "is_staff": True}
         assert post_json(client, "/api/users/", new).status_code == 403
         client.force_login(manager)

@@ -596,20 +596,29 @@ def test_a_watched_transcript_reaches_its_watcher_until_unwatched(
     run(scenario)
 
 
-def test_watching_needs_the_permission_to_view_chats(chat, agent, client, committed, django_user_model):
+def test_the_agent_socket_needs_the_permission_to_view_chats(chat, agent, client, django_user_model):
     services.session_claim(session=chat, agent=agent)
     clerk = make_staff(django_user_model, "clerk")  # staff, but not in the chat groups
 
     async def scenario():
-        staff = await signed_in_agent_socket(client, clerk)
-        for frame in (
-            {"type": "watch", "session_id": chat.pk},
-            {"type": "watch", "session_id": "1"},
-            {"type": "watch"},
-        ):
-            await staff.send_json_to(frame)
-        await committed(services.customer_message_post, session_key=chat.session_id, content="Oi")
-        assert await staff.receive_nothing(0.2)
+        staff = await agent_socket(cookie=await database_sync_to_async(session_cookie)(client, clerk))
+        assert await close_code(staff) == 4403
+        await staff.disconnect()
+
+    run(scenario)
+
+
+def test_watching_a_chat_that_does_not_exist_is_refused_and_the_socket_stays(agent, client, chat, committed):
+    async def scenario():
+        staff = await signed_in_agent_socket(client, agent)
+        await staff.send_json_to({"type": "watch", "session_id": 999_999})
+        assert await staff.receive_json_from(WAIT) == {
+            "type": "error",
+            "code": "session_not_found",
+            "session_id": 999_999,
+        }
+        await committed(services.session_claim, session=chat, agent=agent)  # still live
+        assert (await staff.receive_json_from(WAIT))["type"] == "message"
         await staff.disconnect()
 
     run(scenario)

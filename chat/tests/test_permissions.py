@@ -109,7 +109,7 @@ class TestGestores:
         assert response.status_code == 302, response.content[:500]
         carla = django_user_model.objects.get(username="carla")
         assert carla.public_name == "Carla" and carla.is_staff
-        assert policy.can_reply(carla)
+        assert policy.can(carla, policy.REPLY)
 
     def test_cannot_make_anyone_superuser_or_touch_a_superuser(
         self, client, manager, agent, django_user_model

@@ -149,7 +149,7 @@
   /* --- read marks ---------------------------------------------------------------------- */
 
   var readTimer = null;
-  var readUpTo = config.lastMessageId || 0;
+  var readUpTo = config.readMessageId || 0; // the stored mark: what the page shows is marked by a POST
 
   function post(url, fields) {
     var body = new FormData();
