@@ -211,7 +211,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "jtchat.storage.ModuleManifestStaticFilesStorage"
     },
 }
 
