@@ -81,4 +81,5 @@ class ChatPageView(TemplateView):
         context["comment_max_length"] = MAX_COMMENT_LENGTH
         context["language_tag"] = html_language_tag(get_language() or settings.LANGUAGE_CODE)
         context["ui_strings"] = {key: str(text) for key, text in UI_STRINGS.items()}
+        context["privacy_url"] = settings.CHAT_PRIVACY_URL
         return context

@@ -221,3 +221,21 @@ def test_page_modules_import_each_other_by_relative_paths_only(settings):
         script = path.read_text()
         statements = re.findall(r"^import\s.*$", script, flags=re.MULTILINE)
         assert len(statements) == len(IMPORT.findall(script)), (path.name, statements)
+
+
+def test_no_privacy_link_unless_configured(page):
+    _, parsed = page
+    assert "privacy-link" not in parsed.by_id
+
+
+def test_privacy_link_beside_the_start_button(client, settings):
+    settings.CHAT_PRIVACY_URL = "https://www.jtexpress.com.br/privacidade"
+    html = client.get(reverse("chat-page")).content.decode()
+    parsed = PageParser()
+    parsed.feed(html)
+    tag, link = parsed.by_id["privacy-link"]
+    assert tag == "a" and link["href"] == "https://www.jtexpress.com.br/privacidade"
+    assert link["target"] == "_blank" and link["rel"] == "noopener noreferrer"
+    assert "Política de privacidade</a>" in html
+    form = html[html.index('id="start-form"') : html.index("</form>", html.index('id="start-form"'))]
+    assert 'id="start-button"' in form and 'id="privacy-link"' in form
