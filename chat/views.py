@@ -11,7 +11,8 @@ from .models import Issue
 from .services import MAX_COMMENT_LENGTH
 
 # Every string the page's script shows, translated here and handed over in a json_script
-# block (the page runs no inline script). Placeholders are %(name)s, filled in by chat.js.
+# block (the page runs no inline script). Placeholders are %(name)s, filled in by the page's
+# modules (static/chat/customer/, with lib/format.js).
 UI_STRINGS = {
     "you": _("You"),
     "agent": _("Agent"),
@@ -19,6 +20,7 @@ UI_STRINGS = {
     "sending": _("Sending…"),
     "sent": _("Sent"),
     "retrying": _("No connection. Trying again…"),
+    "throttled": _("You are sending messages too fast. Wait %(seconds)s s."),
     "send_failed": _("Not sent: %(reason)s"),
     "send_failed_ended": _("Not sent: this chat has already ended."),
     "greeting": _("Hello! Thanks for contacting J&T Express."),
@@ -67,7 +69,7 @@ def html_language_tag(language: str) -> str:
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")
 class ChatPageView(TemplateView):
-    """The customer chat page. Everything dynamic is done by static/chat/chat.js."""
+    """The customer chat page. Everything dynamic is done by static/chat/customer/main.js."""
 
     template_name = "chat/index.html"
 
@@ -79,4 +81,5 @@ class ChatPageView(TemplateView):
         context["comment_max_length"] = MAX_COMMENT_LENGTH
         context["language_tag"] = html_language_tag(get_language() or settings.LANGUAGE_CODE)
         context["ui_strings"] = {key: str(text) for key, text in UI_STRINGS.items()}
+        context["privacy_url"] = settings.CHAT_PRIVACY_URL
         return context

@@ -213,7 +213,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "jtchat.storage.ModuleManifestStaticFilesStorage"
     },
 }
 
@@ -262,6 +262,13 @@ CHAT_AGENT_MAX_ACTIVE_CHATS = env_int("CHAT_AGENT_MAX_ACTIVE_CHATS", 5)
 CHAT_WEBSOCKET_URL = os.environ.get("CHAT_WEBSOCKET_URL", "").strip().rstrip("/")
 if CHAT_WEBSOCKET_URL and "://" not in CHAT_WEBSOCKET_URL:
     CHAT_WEBSOCKET_URL = f"wss://{CHAT_WEBSOCKET_URL}"
+
+# Optional privacy policy, linked beside the start button: an http(s) URL or a path on this site.
+CHAT_PRIVACY_URL = os.environ.get("CHAT_PRIVACY_URL", "").strip()
+if CHAT_PRIVACY_URL and not CHAT_PRIVACY_URL.startswith(("https://", "http://", "/")):
+    raise ImproperlyConfigured(
+        f"CHAT_PRIVACY_URL must be an http(s) URL or a path starting with /, got {CHAT_PRIVACY_URL!r}."
+    )
 
 # Client IP (rate limits, user_ip): REMOTE_ADDR, unless this many reverse proxies in front
 # of the app are trusted to append to X-Forwarded-For (Render: 2, Cloudflare and its proxy).

@@ -1,179 +1,55 @@
-/* The agent socket (/ws/agents/) shared by the inbox and the conversation page.
- *
- * Opens the socket, sends the hello frame (with a ticket when the sockets live on another
- * host), keeps it alive with pings and reconnects with a growing delay. Pages get events
- * through onEvent, and onReady(reconnected) so that they can catch up after a drop.
+/*
+ * The agent socket (/ws/agents/) shared by the inbox and the conversation page, on
+ * lib/socket.js: the hello frame carries a ticket when the sockets live on another host
+ * (the admin's cookie does not cross hosts); a 4403 refusal stops the reconnecting.
+ * Pages get events through onEvent, and onReady(reconnected) so that they can catch up
+ * after a drop; onState reports "connecting", "live" or "offline".
  */
-(function () {
-  "use strict";
+import { request } from "../lib/http.js";
+import { LiveSocket, socketUrl } from "../lib/socket.js";
 
-  var PATH = "/ws/agents/";
-  var PING_EVERY_MS = 25000;
-  var MAX_DELAY_MS = 15000;
-  var REFUSED = 4403;
+const PATH = "/ws/agents/";
+const TICKET_URL = "/api/chat/agent-ticket";
+const REFUSED = 4403;
 
-  function socketUrl(base) {
-    if (base) {
-      return base.replace(/\/+$/, "").replace(/^http/, "ws") + PATH;
-    }
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    return scheme + window.location.host + PATH;
-  }
+async function fetchTicket() {
+  const answer = await request("GET", TICKET_URL);
+  return (answer.ok && answer.data && answer.data.ticket) || null;
+}
 
-  function fetchTicket() {
-    return fetch("/api/chat/agent-ticket", {
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    })
-      .then(function (response) {
-        return response.ok ? response.json() : {};
-      })
-      .then(function (data) {
-        return data.ticket || null;
-      })
-      .catch(function () {
-        return null;
-      });
-  }
-
-  function connect(options) {
-    var base = options.baseUrl || "";
-    var socket = null;
-    var pingTimer = null;
-    var retryTimer = null;
-    var attempts = 0;
-    var everReady = false;
-    var stopped = false;
-
-    function setState(state) {
-      if (options.onState) {
-        options.onState(state);
+/** Open the socket; the answer's send(frame) sends a frame when the socket is open. */
+export function connectAgentSocket({ baseUrl = "", onEvent, onReady, onState }) {
+  const socket = new LiveSocket({
+    url: socketUrl(baseUrl, PATH),
+    prepare: baseUrl ? fetchTicket : null,
+    hello: (ticket) => (ticket ? { type: "hello", ticket } : { type: "hello" }),
+    backoffBase: 1000,
+    backoffMax: 15000,
+    onEvent,
+    onReady: (frame, reconnected) => {
+      if (onReady) {
+        onReady(reconnected);
       }
-    }
-
-    function scheduleRetry() {
-      if (stopped) {
-        return;
+    },
+    onState: (state) => {
+      if (onState) {
+        onState(state === "live" || state === "connecting" ? state : "offline");
       }
-      var delay = Math.min(MAX_DELAY_MS, 1000 * Math.pow(2, attempts));
-      attempts += 1;
-      retryTimer = window.setTimeout(open, delay * (0.75 + Math.random() * 0.5));
-    }
+    },
+    onClose: (code) => (code === REFUSED ? "stop" : "retry"),
+  });
+  socket.start();
+  return socket;
+}
 
-    function open() {
-      retryTimer = null;
-      var ticket = base ? fetchTicket() : Promise.resolve(null);
-      ticket.then(function (value) {
-        if (stopped) {
-          return;
-        }
-        try {
-          socket = new WebSocket(socketUrl(base));
-        } catch (error) {
-          setState("offline");
-          scheduleRetry();
-          return;
-        }
-        socket.addEventListener("open", function () {
-          var hello = { type: "hello" };
-          if (value) {
-            hello.ticket = value;
-          }
-          socket.send(JSON.stringify(hello));
-        });
-        socket.addEventListener("message", function (frame) {
-          var event;
-          try {
-            event = JSON.parse(frame.data);
-          } catch (error) {
-            return;
-          }
-          if (event.type === "ready") {
-            attempts = 0;
-            setState("live");
-            window.clearInterval(pingTimer);
-            pingTimer = window.setInterval(function () {
-              send({ type: "ping" });
-            }, PING_EVERY_MS);
-            if (options.onReady) {
-              options.onReady(everReady);
-            }
-            everReady = true;
-            return;
-          }
-          if (event.type !== "pong" && options.onEvent) {
-            options.onEvent(event);
-          }
-        });
-        socket.addEventListener("close", function (closing) {
-          window.clearInterval(pingTimer);
-          socket = null;
-          setState("offline");
-          if (closing.code === REFUSED) {
-            stopped = true;
-            return;
-          }
-          scheduleRetry();
-        });
-      });
-    }
-
-    function send(message) {
-      if (socket && socket.readyState === WebSocket.OPEN) {
-        socket.send(JSON.stringify(message));
-        return true;
-      }
-      return false;
-    }
-
-    window.addEventListener("online", function () {
-      if (!socket && retryTimer && !stopped) {
-        window.clearTimeout(retryTimer);
-        open();
-      }
-    });
-
-    setState("connecting");
-    open();
-    return { send: send };
+/** The "Live" / "Offline" badge beside the page's title. */
+export function setLiveState(element, state, strings) {
+  if (!element) {
+    return;
   }
-
-  /* Fills "%(name)s", "%(count)d" and "%(minutes)02d" from a params object. */
-  function format(template, params) {
-    return String(template).replace(/%\((\w+)\)(0?\d*)[sd]/g, function (match, name, width) {
-      var value = params[name] === undefined ? "" : String(params[name]);
-      var size = parseInt(width, 10) || 0;
-      while (value.length < size) {
-        value = "0" + value;
-      }
-      return value;
-    });
+  element.dataset.state = state;
+  if (state === "connecting") {
+    return;
   }
-
-  function csrfToken() {
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    if (input) {
-      return input.value;
-    }
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function setLiveState(element, state, strings) {
-    if (!element) {
-      return;
-    }
-    element.dataset.state = state;
-    if (state === "connecting") {
-      return;
-    }
-    element.textContent = state === "live" ? strings.live : strings.offline;
-  }
-
-  window.JTAgentSocket = {
-    connect: connect,
-    format: format,
-    csrfToken: csrfToken,
-    setLiveState: setLiveState,
-  };
-})();
+  element.textContent = state === "live" ? strings.live : strings.offline;
+}

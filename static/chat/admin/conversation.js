@@ -1,17 +1,23 @@
-/* The conversation page: live transcript, typing, reply box with canned responses.
+/* The conversation page: live transcript, typing, reply box with canned responses (a module
+ * on lib/ and agent-socket.js).
  *
  * Message text is only ever set with textContent. Replies go to the admin's reply URL
  * (the same service as everywhere) and the answer is shown at once; the socket's copy of
  * the same message is recognised by its id and not shown twice.
  */
-(function () {
-  "use strict";
+import { format } from "../lib/format.js";
+import { request, withRetries } from "../lib/http.js";
+import { newClientId } from "../lib/ids.js";
+import { clockTime } from "../lib/time.js";
+import { connectAgentSocket, setLiveState } from "./agent-socket.js";
+import { attachCannedResponses } from "./canned.js";
 
-  var Live = window.JTAgentSocket;
-  var configElement = document.getElementById("conversation-config");
-  if (!Live || !configElement) {
-    return;
-  }
+const configElement = document.getElementById("conversation-config");
+if (configElement) {
+  conversation(configElement);
+}
+
+function conversation(configElement) {
   var config = JSON.parse(configElement.textContent);
   var S = config.strings;
   var page = document.querySelector(".chat-page");
@@ -32,7 +38,8 @@
   var TYPING_REPEAT_MS = 3000;
   var TYPING_IDLE_MS = 4000;
   var CUSTOMER_TYPING_TIMEOUT_MS = 8000;
-  var CATCH_UP_ATTEMPTS = 8;
+  var CATCH_UP_RETRIES = 8;
+  var CATCH_UP_RETRY_BASE_MS = 1000;
   var CATCH_UP_RETRY_MAX_MS = 15000;
 
   var lastMessageId = config.lastMessageId || 0;
@@ -51,17 +58,6 @@
 
   function scrollToEnd() {
     transcript.scrollTop = transcript.scrollHeight;
-  }
-
-  function clockTime(iso) {
-    var date = new Date(iso);
-    if (isNaN(date.getTime())) {
-      return "";
-    }
-    return date.toLocaleTimeString(document.documentElement.lang || undefined, {
-      hour: "2-digit",
-      minute: "2-digit",
-    });
   }
 
   function authorLabel(message) {
@@ -121,29 +117,18 @@
 
   /* Every message after ``after``. A failed read is tried again from the same id: live
    * messages arriving meanwhile move lastMessageId past the ones this read must bring. */
-  function catchUp(after, attempt) {
-    var tries = attempt || 0;
+  function catchUp(after) {
     var url = config.urls.messages + "?after=" + encodeURIComponent(after);
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) {
-          var error = new Error("catch-up answered " + response.status);
-          error.retry = response.status >= 500 || response.status === 429 || response.status === 408;
-          throw error;
-        }
-        return response.json();
-      })
-      .then(function (data) {
-        (data.messages || []).forEach(appendMessage);
-      })
-      .catch(function (error) {
-        if (error.retry === false || tries >= CATCH_UP_ATTEMPTS) {
-          return;
-        }
-        window.setTimeout(function () {
-          catchUp(after, tries + 1);
-        }, Math.min(CATCH_UP_RETRY_MAX_MS, 1000 * Math.pow(2, tries)));
-      });
+    return withRetries(
+      function () {
+        return request("GET", url);
+      },
+      { attempts: 1 + CATCH_UP_RETRIES, base: CATCH_UP_RETRY_BASE_MS, max: CATCH_UP_RETRY_MAX_MS }
+    ).then(function (answer) {
+      if (answer.ok && answer.data) {
+        (answer.data.messages || []).forEach(appendMessage);
+      }
+    });
   }
 
   /* --- read marks ---------------------------------------------------------------------- */
@@ -156,12 +141,7 @@
     Object.keys(fields).forEach(function (key) {
       body.append(key, fields[key]);
     });
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": Live.csrfToken(), Accept: "application/json" },
-      body: body,
-    });
+    return request("POST", url, { form: body });
   }
 
   function markReadSoon() {
@@ -172,7 +152,7 @@
       readTimer = null;
       if (lastMessageId > readUpTo && config.assignedAgentId === config.userId) {
         readUpTo = lastMessageId;
-        post(config.urls.read, { up_to: String(lastMessageId) }).catch(function () {});
+        post(config.urls.read, { up_to: String(lastMessageId) });
       }
     }, 1000);
   }
@@ -209,7 +189,7 @@
       }
     }
     if (session.assigned_agent && session.assigned_agent !== previousAgent && session.assigned_agent !== config.userId) {
-      notice.textContent = Live.format(S.nowWith, { agent: session.agent_name || "" });
+      notice.textContent = format(S.nowWith, { agent: session.agent_name || "" });
       notice.hidden = false;
     }
   }
@@ -221,7 +201,7 @@
   function showCustomerTyping(on) {
     window.clearTimeout(customerTypingTimer);
     typingLine.hidden = !on;
-    typingLine.textContent = on ? Live.format(S.typing, { name: S.customer }) : "";
+    typingLine.textContent = on ? format(S.typing, { name: S.customer }) : "";
     if (on) {
       customerTypingTimer = window.setTimeout(function () {
         showCustomerTyping(false);
@@ -250,97 +230,7 @@
     }, TYPING_IDLE_MS);
   }
 
-  /* --- canned responses ------------------------------------------------------------- */
-
-  var canned = config.canned || [];
-  var highlighted = -1;
-  var shown = [];
-
-  function slashToken() {
-    var upto = textarea.value.slice(0, textarea.selectionStart);
-    var match = upto.match(/(^|\s)\/([\w-]*)$/);
-    return match ? { start: upto.length - match[2].length - 1, text: match[2].toLowerCase() } : null;
-  }
-
-  function closeSuggestions() {
-    suggestions.hidden = true;
-    suggestions.replaceChildren();
-    shown = [];
-    highlighted = -1;
-    textarea.removeAttribute("aria-activedescendant");
-  }
-
-  function renderSuggestions(token) {
-    shown = canned.filter(function (item) {
-      return item.shortcut.toLowerCase().indexOf(token.text) === 0;
-    });
-    suggestions.replaceChildren();
-    if (!shown.length) {
-      closeSuggestions();
-      return;
-    }
-    shown.forEach(function (item, index) {
-      var option = document.createElement("li");
-      option.id = "canned-option-" + index;
-      option.setAttribute("role", "option");
-      option.dataset.shortcut = item.shortcut;
-      var code = document.createElement("strong");
-      code.textContent = "/" + item.shortcut;
-      var title = document.createElement("span");
-      title.textContent = " " + item.title;
-      option.append(code, title);
-      option.addEventListener("mousedown", function (event) {
-        event.preventDefault();
-        insertCanned(item, slashToken());
-      });
-      suggestions.append(option);
-    });
-    suggestions.hidden = false;
-    highlight(0);
-  }
-
-  function highlight(index) {
-    var options = suggestions.querySelectorAll("[role=option]");
-    if (!options.length) {
-      return;
-    }
-    highlighted = (index + options.length) % options.length;
-    options.forEach(function (option, position) {
-      option.setAttribute("aria-selected", position === highlighted ? "true" : "false");
-    });
-    textarea.setAttribute("aria-activedescendant", options[highlighted].id);
-  }
-
-  function insertCanned(item, token) {
-    var value = textarea.value;
-    var start = token ? token.start : textarea.selectionStart;
-    var end = textarea.selectionStart;
-    if (!token) {
-      end = textarea.selectionEnd;
-    }
-    textarea.value = value.slice(0, start) + item.text + value.slice(end);
-    var caret = start + item.text.length;
-    textarea.focus();
-    textarea.setSelectionRange(caret, caret);
-    closeSuggestions();
-    agentTyped();
-  }
-
   /* --- sending --------------------------------------------------------------------- */
-
-  function newClientId() {
-    if (window.crypto && window.crypto.randomUUID) {
-      return window.crypto.randomUUID();
-    }
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.from(bytes, function (value) {
-      return value.toString(16).padStart(2, "0");
-    }).join("");
-    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
-  }
 
   function showError(text) {
     errorLine.textContent = text;
@@ -353,31 +243,23 @@
       textarea.focus();
       return;
     }
-    closeSuggestions();
+    canned.close();
     showError("");
     sendButton.disabled = true;
     sendButton.dataset.label = sendButton.dataset.label || sendButton.textContent;
     sendButton.textContent = S.sending;
     var sentText = textarea.value;
-    fetch(form.action, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": Live.csrfToken() },
-      body: new FormData(form),
-    })
-      .then(function (response) {
-        return response.json().then(
-          function (data) {
-            return { ok: response.ok, data: data };
-          },
-          function () {
-            return { ok: false, data: { error: String(response.status) } };
-          }
-        );
-      })
+    request("POST", form.action, { form: new FormData(form) })
       .then(function (answer) {
-        if (!answer.ok) {
-          showError(Live.format(S.sendFailed, { reason: answer.data.error || "" }));
+        if (answer.status === 0) {
+          // Not known whether it arrived: keep the text and the client id, so that sending
+          // again is a harmless retry.
+          showError(format(S.sendFailed, { reason: S.offline }));
+          return;
+        }
+        if (!answer.ok || !answer.data) {
+          var reason = answer.data ? answer.data.error || "" : String(answer.status);
+          showError(format(S.sendFailed, { reason: reason }));
           return;
         }
         appendMessage(answer.data.message);
@@ -391,11 +273,6 @@
         sendTyping(false);
         scrollToEnd();
       })
-      .catch(function () {
-        // Not known whether it arrived: keep the text and the client id, so that sending
-        // again is a harmless retry.
-        showError(Live.format(S.sendFailed, { reason: S.offline }));
-      })
       .finally(function () {
         sendButton.disabled = false;
         sendButton.textContent = sendButton.dataset.label;
@@ -403,50 +280,24 @@
       });
   }
 
+  var canned = null;
   if (form) {
-    form.addEventListener("submit", send);
-    textarea.addEventListener("input", function () {
-      var token = slashToken();
-      if (token) {
-        renderSuggestions(token);
-      } else {
-        closeSuggestions();
-      }
-      agentTyped();
+    canned = attachCannedResponses({
+      textarea: textarea,
+      suggestions: suggestions,
+      select: cannedSelect,
+      items: config.canned || [],
+      onInsert: agentTyped,
     });
+    form.addEventListener("submit", send);
+    textarea.addEventListener("input", agentTyped);
     textarea.addEventListener("keydown", function (event) {
-      if (!suggestions.hidden) {
-        if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-          event.preventDefault();
-          highlight(highlighted + (event.key === "ArrowDown" ? 1 : -1));
-          return;
-        }
-        if (event.key === "Enter" || event.key === "Tab") {
-          event.preventDefault();
-          insertCanned(shown[highlighted], slashToken());
-          return;
-        }
-        if (event.key === "Escape") {
-          event.preventDefault();
-          closeSuggestions();
-          return;
-        }
+      if (canned.handleKey(event)) {
+        return;
       }
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
         form.requestSubmit();
-      }
-    });
-    textarea.addEventListener("blur", function () {
-      window.setTimeout(closeSuggestions, 150);
-    });
-    cannedSelect.addEventListener("change", function () {
-      var item = canned.find(function (entry) {
-        return entry.shortcut === cannedSelect.value;
-      });
-      cannedSelect.value = "";
-      if (item) {
-        insertCanned(item, slashToken());
       }
     });
   }
@@ -461,10 +312,10 @@
 
   /* --- the socket -------------------------------------------------------------------- */
 
-  socket = Live.connect({
+  socket = connectAgentSocket({
     baseUrl: page.dataset.wsUrl,
     onState: function (state) {
-      Live.setLiveState(liveState, state, S);
+      setLiveState(liveState, state, S);
     },
     onReady: function () {
       // What may have been missed is after the last message shown now: the chat's own agent
@@ -492,4 +343,4 @@
 
   scrollToEnd();
   markReadSoon();
-})();
+}

@@ -1,18 +1,21 @@
-/* The inbox (chat changelist), live.
+/* The inbox (chat changelist), live: a module on lib/ and agent-socket.js.
  *
  * Socket events make the page fetch itself again and swap in the tabs and the list, so the
  * server renders every row (one rendering path, all text escaped there). A new waiting chat
  * also updates the tab title, plays a short chime made with the Web Audio API and shows a
  * desktop notification where the agent allowed it.
  */
-(function () {
-  "use strict";
+import { format } from "../lib/format.js";
+import { request } from "../lib/http.js";
+import { shortDuration } from "../lib/time.js";
+import { connectAgentSocket, setLiveState } from "./agent-socket.js";
 
-  var Live = window.JTAgentSocket;
-  var configElement = document.getElementById("inbox-config");
-  if (!Live || !configElement) {
-    return;
-  }
+const configElement = document.getElementById("inbox-config");
+if (configElement) {
+  inbox(configElement);
+}
+
+function inbox(configElement) {
   var config = JSON.parse(configElement.textContent);
   var S = config.strings;
   var header = document.getElementById("inbox-header");
@@ -43,27 +46,11 @@
 
   /* --- waiting times tick without a reload ---------------------------------------- */
 
-  function shortDuration(seconds) {
-    var minutes = Math.floor(Math.max(seconds, 0) / 60);
-    if (minutes < 1) {
-      return S.underOneMinute;
-    }
-    if (minutes < 60) {
-      return Live.format(S.minutes, { minutes: minutes });
-    }
-    var hours = Math.floor(minutes / 60);
-    if (hours < 24) {
-      return Live.format(S.hours, { hours: hours, minutes: minutes % 60 });
-    }
-    var days = Math.floor(hours / 24);
-    return Live.format(days === 1 ? S.day : S.days, { days: days });
-  }
-
   function tick() {
     var now = Date.now();
     document.querySelectorAll("time.inbox-wait[data-since]").forEach(function (element) {
       var seconds = (now - Date.parse(element.dataset.since)) / 1000;
-      element.textContent = shortDuration(seconds);
+      element.textContent = shortDuration(seconds, S);
       element.classList.toggle("inbox-late", seconds > config.slaSeconds);
     });
   }
@@ -96,12 +83,12 @@
     }
     refreshing = true;
     lastRefreshAt = Date.now();
-    fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error(String(response.status));
+    request("GET", window.location.href, { text: true })
+      .then(function (answer) {
+        if (!answer.ok || answer.data === null) {
+          throw new Error(String(answer.status));
         }
-        return response.text();
+        return answer.data;
       })
       .then(function (html) {
         if (hasSelection()) {
@@ -199,7 +186,7 @@
     }
     var name = session.customer_name || S.customer;
     var notice = new Notification(S.newChat, {
-      body: Live.format(S.newChatFrom, { customer: name }),
+      body: format(S.newChatFrom, { customer: name }),
       tag: "jtchat-" + session.id,
     });
     notice.onclick = function () {
@@ -257,7 +244,7 @@
   }
 
   function onState(state) {
-    Live.setLiveState(liveState, state, S);
+    setLiveState(liveState, state, S);
     window.clearInterval(offlinePoll);
     offlinePoll = null;
     if (state === "offline") {
@@ -265,7 +252,7 @@
     }
   }
 
-  Live.connect({
+  connectAgentSocket({
     baseUrl: header.dataset.wsUrl,
     onEvent: onEvent,
     onState: onState,
@@ -280,4 +267,4 @@
   showAlertsButton();
   tick();
   window.setInterval(tick, TICK_MS);
-})();
+}

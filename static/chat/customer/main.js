@@ -1,0 +1,197 @@
+/*
+ * JT Chat — the customer chat page. Plain ES modules, no build step, no inline script.
+ *
+ * This module wires the others: start.js (the form), session.js (the chat and its key),
+ * outbox.js (sending), transport.js (socket, polling, catch-up), view.js (the message
+ * log), status.js (greeting, status and connection lines), typing.js, composer.js,
+ * rating.js and transcript.js. Each owns its own state.
+ *
+ * Support handle: window.jtChat.state() returns a snapshot of the connection;
+ * window.jtChat.dropSocket() drops the live socket as a network cut would.
+ */
+import { withRetries } from "../lib/http.js";
+import * as composer from "./composer.js";
+import { S, $, present, urls } from "./config.js";
+import * as outbox from "./outbox.js";
+import * as rating from "./rating.js";
+import * as session from "./session.js";
+import * as start from "./start.js";
+import * as status from "./status.js";
+import * as transcript from "./transcript.js";
+import * as transport from "./transport.js";
+import * as typing from "./typing.js";
+import * as view from "./view.js";
+
+const RESTORE_BACKOFF_BASE_MS = 1000;
+const RESTORE_BACKOFF_MAX_MS = 30000;
+
+const startView = $("start-view");
+const chatView = $("chat-view");
+
+/** A message from the server, from whichever source. */
+function receive(message) {
+  const outcome = view.receive(message);
+  if (outcome === "confirmed") {
+    outbox.acknowledge(message.client_id);
+  } else if (outcome === "new" && message.author === "agent") {
+    typing.hideAgent();
+    status.noteUnread();
+  }
+}
+
+function showStartView() {
+  chatView.hidden = true;
+  startView.hidden = false;
+  status.hideStatusLine();
+}
+
+function showChatView() {
+  startView.hidden = true;
+  chatView.hidden = false;
+  composer.setHidden(session.isEnded());
+  rating.setEndButtonHidden(session.isEnded());
+}
+
+function resetConversationView() {
+  view.reset();
+  rating.reset();
+  composer.clear();
+  status.showAlert("");
+  typing.hideAgent();
+}
+
+function enterEnded(first) {
+  if (first) {
+    typing.stop();
+    transport.stop();
+    typing.hideAgent();
+    transport.catchUp(transport.position());
+  }
+  const focusWasInComposer = composer.hasFocus();
+  rating.closeEndDialog();
+  composer.setHidden(true);
+  rating.setEndButtonHidden(true);
+  if (session.info().satisfaction_rating) {
+    rating.showThanks(false);
+    return;
+  }
+  if (first) {
+    const active = document.activeElement;
+    rating.askForRating(focusWasInComposer || !active || active === document.body);
+    view.scrollToBottom();
+  }
+}
+
+function clearSession() {
+  transport.stop();
+  typing.hideAgent();
+  outbox.clear();
+  session.clear();
+  transport.resetPosition();
+  resetConversationView();
+  status.reset();
+}
+
+function sessionLost() {
+  clearSession();
+  showStartView();
+  start.showError(S.session_lost);
+}
+
+function newChat() {
+  clearSession();
+  start.reset();
+  showStartView();
+  start.focusFirstField();
+}
+
+function beginConversation(opened) {
+  resetConversationView();
+  session.begin(opened);
+  transport.resetPosition();
+  showChatView();
+  session.apply(opened, opened.queue);
+  composer.focus();
+  transport.start();
+}
+
+/** After a reload: confirm the kept chat, show its messages, resend the outbox, go live. */
+async function restore(key) {
+  session.resume(key);
+  showChatView();
+  status.renderSession();
+  const answer = await withRetries(() => session.call("GET", urls.session), {
+    base: RESTORE_BACKOFF_BASE_MS,
+    max: RESTORE_BACKOFF_MAX_MS,
+    retryable: (code) => code !== 200 && code !== 404 && code !== 400,
+    onRetry: (result) => status.setNetworkDown(result.status === 0),
+    cancelled: () => session.currentKey() !== key,
+  });
+  if (!answer) {
+    return;
+  }
+  if (answer.status === 200 && answer.data) {
+    session.apply(answer.data, answer.data.queue);
+    await transport.catchUp(0);
+    outbox.restore();
+    transport.start();
+    return;
+  }
+  clearSession();
+  showStartView();
+}
+
+function boot() {
+  transport.init({
+    message: receive,
+    ready: outbox.wake,
+    typing: typing.received,
+    gone: typing.socketGone,
+    knownIds: view.knownIds,
+  });
+  session.on("change", status.renderSession);
+  session.on("ended", enterEnded);
+  session.on("lost", sessionLost);
+  session.on("network", status.setNetworkDown);
+
+  start.init(beginConversation);
+  composer.init();
+  rating.init();
+  transcript.init();
+  document.querySelectorAll("[data-action=new-chat]").forEach((button) => {
+    button.addEventListener("click", newChat);
+  });
+
+  window.addEventListener("online", () => {
+    status.setNetworkDown(false);
+    outbox.wake();
+    transport.networkBack();
+  });
+  window.addEventListener("offline", () => status.setNetworkDown(true));
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) {
+      status.clearUnread();
+      transport.pageShown();
+    }
+  });
+
+  window.jtChat = Object.freeze({
+    state: () =>
+      Object.assign(transport.snapshot(), {
+        outbox: outbox.size(),
+        status: session.info().status || null,
+      }),
+    dropSocket: () => transport.dropSocket(),
+  });
+
+  const stored = session.storedKey();
+  if (stored) {
+    restore(stored);
+  } else {
+    showStartView();
+  }
+}
+
+if (present) {
+  boot();
+}
