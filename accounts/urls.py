@@ -1,7 +1,7 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from .api import UserViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("", UserViewSet, basename="user")
 urlpatterns = router.urls

@@ -20,3 +20,11 @@ def requires(capability: policy.Capability) -> type[BasePermission]:
 
     Permission.__name__ = Permission.__qualname__ = f"Can_{capability.name}"
     return Permission
+
+
+class Nobody(BasePermission):
+    """The default for a view that does not say who may use it: nobody (settings.py). Every
+    endpoint names its capability, or AllowAny for the customer's side."""
+
+    def has_permission(self, request, view):
+        return False

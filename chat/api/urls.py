@@ -1,10 +1,10 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from .analytics import AnalyticsView
 from .views import AgentTicketView, CustomerChatViewSet, StaffSessionViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("sessions", StaffSessionViewSet, basename="staff-session")
 
 customer = CustomerChatViewSet.as_view
