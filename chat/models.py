@@ -161,7 +161,7 @@ class ChatMessage(models.Model):
 
 
 class ChatAnalytics(models.Model):
-    """One row per local day, written only by chat.metrics.compute_daily_metrics."""
+    """One row per local day, written only by chat.analytics.daily (fields: chat/analytics/registry.py)."""
 
     date = models.DateField(_("date"), unique=True)
     total_sessions = models.PositiveIntegerField(_("sessions"), default=0)
