@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -252,6 +252,11 @@ METRICS = (
         day=Ratio(MESSAGES, Sum("response_seconds", filter=AGENT_REPLY), "timed_replies"),
         period=WeightedBy("timed_replies"),
         card=LOWER_IS_BETTER, chart="response", series=_("Average"), admin_list=True,
+    ),
+    Metric(
+        "response_time_median", _("Response time, median"), DURATION,
+        day=Percentile(MESSAGES, F("response_seconds"), 0.5, TIMED_REPLY), period=PERCENTILE_PERIOD,
+        chart="response", series=_("Median"), admin_list=True,
     ),
     Metric(
         "timed_replies", _("Timed agent replies"), COUNT,

@@ -9,6 +9,7 @@ and not where it says it does not.
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -122,3 +123,32 @@ def test_every_metric_shows_where_it_is_declared_and_nowhere_else(outputs):
         else:
             expect(metric.heading not in table_headings, metric, "an uncharted figure in the table")
     assert problems == []
+
+
+def test_the_median_response_time_shows_everywhere_from_its_declaration(client, manager, agent):
+    """response_time_median: a model field and a registry entry, nothing else."""
+    day = yesterday()
+    chat = make_session(local(day, 9), agent=agent, first_response_at=local(day, 9, 0, 30))
+    for minute, seconds in enumerate([400, 30, 175, 50]):  # median of 4: (50 + 175) / 2 = 112.5 s
+        agent_says(chat, agent, local(day, 9, minute), response_seconds=seconds)
+    agent_says(chat, agent, local(day, 9, 5))  # a follow-up nobody waited for: no response time
+    agent_says(chat, agent, local(day, 9, 6), response_seconds=999, internal=True)  # a note
+    agent_says(chat, agent, local(day, 0, 0) - timedelta(seconds=1), response_seconds=5)  # the day before
+    client.force_login(manager)
+
+    screen = client.get(METRICS_URL, {"days": 7}).content.decode()  # the screen computes the day
+
+    assert ChatAnalytics.objects.get(date=day).response_time_median == pytest.approx(112.5)
+    assert f"Mediana, {day:%d/%m}: 1:53" in chart_svg(screen, "response")  # 112.5 s to the second
+    daily_table = re.search(r'data-table="daily">(.*?)</table>', screen, re.S).group(1)
+    assert "Tempo de resposta, mediana (min:s)" in daily_table
+    assert 'data-figure="response_time_median"' not in screen  # no card: a period has no median
+    raw = b"".join(client.get(DAILY_CSV_URL, {"from": day, "to": day}).streaming_content).decode("utf-8-sig")
+    header, cells = list(csv.reader(io.StringIO(raw), delimiter=";"))
+    assert dict(zip(header, cells, strict=True))["Tempo de resposta, mediana (min:s)"] == "1:53"
+    api = client.get(API_URL, {"from": day, "to": day}).json()
+    assert api["daily"][0]["response_time_median"] == pytest.approx(112.5)
+    assert "response_time_median" not in api["summary"]
+    listing = client.get(CHANGELIST_URL).content.decode()
+    assert '<td class="field-response_time_median_shown">1:53</td>' in listing
+    assert "Tempo de resposta, mediana (min:s)" in listing
