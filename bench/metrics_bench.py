@@ -150,6 +150,7 @@ def python_loop(day: date) -> dict:
             if message.response_seconds is not None:
                 responses.append(message.response_seconds)
     frts.sort()
+    responses.sort()
 
     def mean(values):
         return sum(values) / len(values) if values else None
@@ -165,6 +166,7 @@ def python_loop(day: date) -> dict:
         "frt_median": interpolated_percentile(frts, 0.5),
         "frt_p90": interpolated_percentile(frts, 0.9),
         "avg_response_time": mean(responses),
+        "response_time_median": interpolated_percentile(responses, 0.5),
         "avg_session_duration": mean(durations),
         "satisfaction_avg": mean(ratings),
         "ratings_count": len(ratings),
@@ -240,7 +242,8 @@ def main() -> None:
     )
     print(
         f"  {row.total_sessions:,} chats, {row.total_messages:,} messages, FRT avg/median/p90 "
-        f"{row.frt_avg}/{row.frt_median}/{row.frt_p90} s, {len(row.per_agent)} agents"
+        f"{row.frt_avg}/{row.frt_median}/{row.frt_p90} s, response time avg/median "
+        f"{row.avg_response_time}/{row.response_time_median} s, {len(row.per_agent)} agents"
     )
 
     started = time.perf_counter()
