@@ -2,8 +2,8 @@
 
 No JavaScript and nothing from a CDN: each chart is an ``<svg role="img">`` with a
 ``<title>`` and a ``<desc>`` for screen readers, a ``<title>`` on every point and bar (the
-browser shows it on hover), axis labels with units, and numbers and dates formatted for the
-active language (pt-BR: ``1.234,5`` and ``31/05``). Every piece of text is escaped by
+browser shows it on hover), axis labels with units, values read as everywhere else (units.py:
+durations ``1:30``, shares ``75,0 %``) and dates as ``31/05``. Every piece of text is escaped by
 ``format_html``; colours are presentation attributes that the stylesheet may override
 (a Content-Security-Policy without ``'unsafe-inline'`` allows them).
 """

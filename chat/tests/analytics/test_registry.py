@@ -12,11 +12,26 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Avg, Count, Q
 
 from chat.analytics import registry
 from chat.analytics.daily import compute_daily_metrics
 from chat.analytics.days import yesterday
-from chat.analytics.registry import CATEGORY_BARS
+from chat.analytics.registry import (
+    CATEGORY_BARS,
+    MESSAGES,
+    NEUTRAL,
+    PERCENTILE_PERIOD,
+    SESSIONS,
+    Aggregate,
+    Metric,
+    Percentile,
+    Summed,
+    Total,
+)
+from chat.analytics.sql import FRT_SECONDS
+from chat.analytics.units import COUNT, DURATION
 from chat.models import ChatAnalytics
 
 from .factories import agent_says, customer_says, local, make_session
@@ -152,3 +167,37 @@ def test_the_median_response_time_shows_everywhere_from_its_declaration(client, 
     listing = client.get(CHANGELIST_URL).content.decode()
     assert '<td class="field-response_time_median_shown">1:53</td>' in listing
     assert "Tempo de resposta, mediana (min:s)" in listing
+
+
+@pytest.mark.parametrize(
+    ("metric", "problem"),
+    [
+        (Metric("x", "X", DURATION, day=None, period=Summed()), "a period-only figure has no CSV"),
+        (
+            Metric(
+                "x",
+                "X",
+                DURATION,
+                day=Percentile(SESSIONS, FRT_SECONDS, 0.5, Q()),
+                period=PERCENTILE_PERIOD,
+                card=NEUTRAL,
+            ),
+            "a card needs a figure for the period",
+        ),
+        (
+            Metric("x", "X", COUNT, day=Total(("nope",)), period=Summed(), csv=False),
+            "unknown metrics ['nope']",
+        ),
+        (
+            Metric("x", "X", COUNT, day=Aggregate(MESSAGES, Avg("response_seconds")), period=Summed()),
+            "Count or a Sum",
+        ),
+        (
+            Metric("x", "X", COUNT, day=Aggregate(SESSIONS, Count("id")), period=Summed(), chart="nope"),
+            "unknown chart",
+        ),
+    ],
+)
+def test_a_declaration_the_screens_could_not_follow_is_refused_at_import(metric, problem):
+    with pytest.raises(ImproperlyConfigured, match=re.escape(problem)):
+        registry._check((*registry.METRICS, metric), registry.CHARTS_BY_KEY)
