@@ -6,7 +6,7 @@ Usage (PostgreSQL; the database is created if missing, migrated, and seeded once
     .venv/bin/python bench/metrics_bench.py --reseed --runs 5 --explain
 
 It seeds the day with ``manage.py seed_chats`` into a database of its own (``jt_bench`` by
-default, or DATABASE_URL), then times, in the same run, ``chat.metrics.compute_daily_metrics``
+default, or DATABASE_URL), then times, in the same run, ``chat.analytics.daily.compute_daily_metrics``
 (SQL aggregation) against a straightforward Python loop over the same rows: the seed MVP's
 way, reading every chat and every message of the day as model objects and adding up in
 Python. Both must give the same figures; the script checks that and prints both times and
@@ -69,7 +69,7 @@ def seed_day(day: date, sessions: int, messages: int, agents: int, reseed: bool)
     from django.core.management import call_command
     from django.db import connection
 
-    from chat.metrics import local_day_bounds
+    from chat.analytics.days import local_day_bounds
     from chat.models import ChatMessage, ChatSession
 
     start, end = local_day_bounds(day)
@@ -106,7 +106,8 @@ def python_loop(day: date) -> dict:
     """The same figures the slow way: every row of the day as a model object, sums in Python."""
     from django.conf import settings
 
-    from chat.metrics import interpolated_percentile, local_day_bounds
+    from chat.analytics.days import local_day_bounds
+    from chat.analytics.sql import interpolated_percentile
     from chat.models import ChatMessage, ChatSession
 
     start, end = local_day_bounds(day)
@@ -149,6 +150,7 @@ def python_loop(day: date) -> dict:
             if message.response_seconds is not None:
                 responses.append(message.response_seconds)
     frts.sort()
+    responses.sort()
 
     def mean(values):
         return sum(values) / len(values) if values else None
@@ -164,6 +166,7 @@ def python_loop(day: date) -> dict:
         "frt_median": interpolated_percentile(frts, 0.5),
         "frt_p90": interpolated_percentile(frts, 0.9),
         "avg_response_time": mean(responses),
+        "response_time_median": interpolated_percentile(responses, 0.5),
         "avg_session_duration": mean(durations),
         "satisfaction_avg": mean(ratings),
         "ratings_count": len(ratings),
@@ -195,7 +198,7 @@ def explain(day: date) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from chat.metrics import day_figures
+    from chat.analytics.daily import day_figures
 
     with CaptureQueriesContext(connection) as queries:
         day_figures(day)
@@ -218,7 +221,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from chat.metrics import compute_daily_metrics
+    from chat.analytics.daily import compute_daily_metrics
 
     call_command("migrate", verbosity=0)
     day = date.fromisoformat(args.date)
@@ -239,7 +242,8 @@ def main() -> None:
     )
     print(
         f"  {row.total_sessions:,} chats, {row.total_messages:,} messages, FRT avg/median/p90 "
-        f"{row.frt_avg}/{row.frt_median}/{row.frt_p90} s, {len(row.per_agent)} agents"
+        f"{row.frt_avg}/{row.frt_median}/{row.frt_p90} s, response time avg/median "
+        f"{row.avg_response_time}/{row.response_time_median} s, {len(row.per_agent)} agents"
     )
 
     started = time.perf_counter()

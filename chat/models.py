@@ -161,7 +161,7 @@ class ChatMessage(models.Model):
 
 
 class ChatAnalytics(models.Model):
-    """One row per local day, written only by chat.metrics.compute_daily_metrics."""
+    """One row per local day, written only by chat.analytics.daily (fields: chat/analytics/registry.py)."""
 
     date = models.DateField(_("date"), unique=True)
     total_sessions = models.PositiveIntegerField(_("sessions"), default=0)
@@ -178,6 +178,7 @@ class ChatAnalytics(models.Model):
     frt_median = models.FloatField(_("first response, median (s)"), null=True, blank=True)
     frt_p90 = models.FloatField(_("first response, p90 (s)"), null=True, blank=True)
     avg_response_time = models.FloatField(_("response time, average (s)"), null=True, blank=True)
+    response_time_median = models.FloatField(_("response time, median (s)"), null=True, blank=True)
     satisfaction_avg = models.FloatField(_("satisfaction, average"), null=True, blank=True)
     ratings_count = models.PositiveIntegerField(_("ratings"), default=0)
     csat_share = models.FloatField(_("CSAT (share of 4–5)"), null=True, blank=True)

@@ -1,8 +1,10 @@
 """``GET /api/chat/analytics/``: the daily metrics for a range of days, and their summary.
 
-Managers only (``chat.view_metrics``). The summary is the seed MVP's (totals, active
-sessions, average satisfaction, ratings, common issues), combined exactly from the stored
-daily rows (see chat.metrics.summarize); ``active_sessions`` is live, counted now.
+Managers only (the policy's VIEW_METRICS). The fields come from the metric registry
+(chat/analytics/registry.py): ``daily`` carries every stored metric of each day, ``summary``
+every metric a period combines (chat.analytics.periods.summarize), plus the seed MVP's
+``avg_satisfaction`` (the average rating) and ``active_sessions`` (live, counted now).
+Numbers are raw: durations in seconds, shares as fractions from 0 to 1.
 """
 
 from datetime import timedelta
@@ -14,7 +16,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import metrics, policy
+from chat import policy
+from chat.analytics import current, periods, registry
+from chat.analytics.days import yesterday
+from chat.analytics.units import COUNT, ISSUES
 from chat.models import ChatAnalytics
 
 from .permissions import requires
@@ -50,27 +55,31 @@ class AnalyticsDaySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ChatAnalytics
-        fields = metrics.DAILY_FIELDS
+        fields = ["date", *(metric.key for metric in registry.stored()), "per_agent", "computed_at"]
         read_only_fields = fields
 
 
-class AnalyticsSummarySerializer(serializers.Serializer):
-    days = serializers.IntegerField(help_text="Days of the range that have computed figures.")
-    total_sessions = serializers.IntegerField()
-    total_messages = serializers.IntegerField()
-    active_sessions = serializers.IntegerField(help_text="Chats with an agent right now.")
-    avg_satisfaction = serializers.FloatField(allow_null=True, help_text="Average rating, 1 to 5.")
-    ratings_count = serializers.IntegerField()
-    common_issues = IssueCountSerializer(many=True)
-    answered_sessions = serializers.IntegerField()
-    abandoned_sessions = serializers.IntegerField()
-    frt_avg = serializers.FloatField(allow_null=True, help_text="First response time, average, seconds.")
-    avg_response_time = serializers.FloatField(allow_null=True, help_text="Seconds.")
-    avg_session_duration = serializers.FloatField(allow_null=True, help_text="Seconds.")
-    csat_share = serializers.FloatField(allow_null=True, help_text="Share of ratings 4–5 (0 to 1).")
-    sla_share = serializers.FloatField(
-        allow_null=True, help_text="Share of answered chats with a first response within the SLA (0 to 1)."
-    )
+def _summary_field(metric: registry.Metric) -> serializers.Field:
+    if metric.unit is ISSUES:
+        return IssueCountSerializer(many=True)
+    if metric.unit is COUNT:
+        return serializers.IntegerField(help_text=metric.unit.api_help)
+    return serializers.FloatField(allow_null=True, help_text=metric.unit.api_help)
+
+
+AnalyticsSummarySerializer = type(
+    "AnalyticsSummarySerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "A range's figures, combined from its stored days as the metric registry says.",
+        "days": serializers.IntegerField(help_text="Days of the range that have computed figures."),
+        "active_sessions": serializers.IntegerField(help_text="Chats with an agent right now."),
+        "avg_satisfaction": serializers.FloatField(
+            allow_null=True, help_text="Average rating, 1 to 5 (the same as `satisfaction_avg`)."
+        ),
+        **{metric.key: _summary_field(metric) for metric in registry.combined()},
+    },
+)
 
 
 class _RangeFieldsMixin:
@@ -88,7 +97,7 @@ class _RangeFieldsMixin:
 
 class AnalyticsQuerySerializer(_RangeFieldsMixin, serializers.Serializer):
     def validate(self, data):
-        last = data.get("to") or metrics.yesterday()
+        last = data.get("to") or yesterday()
         first = data.get("from") or last - timedelta(days=DEFAULT_DAYS - 1)
         if first > last:
             raise serializers.ValidationError({"from": [_("The first day is after the last day.")]})
@@ -158,23 +167,12 @@ class AnalyticsView(APIView):
         query = AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         first, last = query.validated_data["from"], query.validated_data["to"]
-        rows = list(metrics.daily_rows(first, last))
-        combined = metrics.summarize(rows)
+        rows = list(periods.daily_rows(first, last))
+        combined = periods.summarize(rows)
         summary = {
-            "days": combined["days"],
-            "total_sessions": combined["total_sessions"],
-            "total_messages": combined["total_messages"],
-            "active_sessions": metrics.active_sessions_count(),
+            **combined,
+            "active_sessions": current.active_sessions_count(),
             "avg_satisfaction": combined["satisfaction_avg"],
-            "ratings_count": combined["ratings_count"],
-            "common_issues": combined["common_issues"],
-            "answered_sessions": combined["answered_sessions"],
-            "abandoned_sessions": combined["abandoned_sessions"],
-            "frt_avg": combined["frt_avg"],
-            "avg_response_time": combined["avg_response_time"],
-            "avg_session_duration": combined["avg_session_duration"],
-            "csat_share": combined["csat_share"],
-            "sla_share": combined["sla_share"],
         }
         body = {"from": first, "to": last, "summary": summary, "daily": rows}
         return Response(AnalyticsSerializer(body).data)

@@ -9,8 +9,8 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from chat import services
+from chat.analytics.daily import compute_daily_metrics, day_figures
 from chat.exceptions import InvalidInput
-from chat.metrics import compute_daily_metrics, day_figures
 from chat.models import ChatAnalytics, ChatMessage, ChatSession
 
 pytestmark = pytest.mark.django_db

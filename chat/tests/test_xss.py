@@ -22,9 +22,10 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from chat import services
-from chat.metrics import compute_daily_metrics, yesterday
+from chat.analytics.daily import compute_daily_metrics
+from chat.analytics.days import yesterday
 from chat.models import CannedResponse, ChatAnalytics, ChatSession
-from chat.tests.metrics_factories import agent_says, customer_says, local, make_session
+from chat.tests.analytics.factories import agent_says, customer_says, local, make_session
 from chat.tests.test_csp import inline_code
 from conftest import make_staff
 
@@ -198,9 +199,9 @@ class TestServerRenderedScreens:
         raw = b"".join(response.streaming_content).decode("utf-8-sig")
         header, *rows = list(csv.reader(io.StringIO(raw), delimiter=";"))
         row = dict(zip(header, rows[0], strict=True))
-        assert row["customer_name"] == CUSTOMER_NAME
-        assert row["agent"] == AGENT_NAME
-        assert row["comment"] == RATING_COMMENT
+        assert row["Nome do cliente"] == CUSTOMER_NAME
+        assert row["Atendente"] == AGENT_NAME
+        assert row["Comentário"] == RATING_COMMENT
         assert "&lt;" not in raw  # plain text, not HTML
 
 

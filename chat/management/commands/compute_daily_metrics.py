@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from chat.metrics import compute_metrics_range, yesterday
+from chat.analytics.daily import compute_metrics_range
+from chat.analytics.days import yesterday
 
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -26,8 +26,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from chat.analytics.days import local_day_bounds
 from chat.classifier import classify
-from chat.metrics import local_day_bounds
 from chat.models import ChatMessage, ChatSession, Issue
 
 from .compute_daily_metrics import parse_day

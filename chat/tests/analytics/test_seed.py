@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Min
 
-from chat.metrics import compute_daily_metrics, local_day_bounds
+from chat.analytics.daily import compute_daily_metrics
+from chat.analytics.days import local_day_bounds
 from chat.models import ChatMessage, ChatSession
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,11 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
-from chat.metrics import compute_daily_metrics, yesterday
+from chat.analytics.daily import compute_daily_metrics
+from chat.analytics.days import yesterday
 from chat.models import ChatAnalytics, ChatSession
 
-from .metrics_factories import agent_says, customer_says, local, make_session
+from .factories import agent_says, customer_says, local, make_session
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from chat.metrics import yesterday
+from chat.analytics.days import yesterday
 from chat.models import ChatAnalytics, ChatSession
 
-from .metrics_factories import local, make_session
+from .factories import local, make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -119,14 +119,14 @@ def test_the_screen_shows_headline_figures_against_the_previous_period(manager_c
     assert response.status_code == 200
     html = response.content.decode()
     figures = cards(html)
-    assert figures["sessions"]["value"] == "70"  # 7 × 10
-    assert figures["sessions"]["change"] == "+100 %"  # 70 against 35
-    # FRT 90 s against 180 s: −50 %, lower is better
-    assert figures["frt"]["value"] == "90 s"
-    assert figures["frt"]["change"] == "−50 %" and figures["frt"]["trend"] == "better"
+    assert figures["total_sessions"]["value"] == "70"  # 7 × 10
+    assert figures["total_sessions"]["change"] == "+100,0 %"  # 70 against 35
+    # FRT 1:30 against 3:00: −50 %, lower is better
+    assert figures["frt_avg"]["value"] == "1:30"
+    assert figures["frt_avg"]["change"] == "−50,0 %" and figures["frt_avg"]["trend"] == "better"
     # CSAT 75 % against 50 %: +25 percentage points
-    assert figures["csat"]["value"] == "75 %"
-    assert figures["csat"]["change"] == "+25 p.p." and figures["csat"]["trend"] == "better"
+    assert figures["csat_share"]["value"] == "75,0 %"
+    assert figures["csat_share"]["change"] == "+25,0 p.p." and figures["csat_share"]["trend"] == "better"
     assert 'aria-current="page"' in html and 'data-period-link="7" aria-current="page"' in html
 
 
@@ -142,16 +142,9 @@ def test_charts_are_accessible_svg_with_units_and_pt_br_numbers(manager_client):
     assert all('role="img"' in svg and "aria-labelledby" in svg for svg in svgs)
     frt = html[html.index('id="chart-frt"') : html.index("</svg>", html.index('id="chart-frt"'))]
     assert '<title id="chart-frt-title">' in frt
-    assert "First response (s)" in frt or "Primeira resposta (s)" in frt  # the y axis and its unit
-    assert f"{last:%d/%m}: 95,5 s" in frt  # a point's tooltip: dd/mm and a decimal comma
+    assert "Primeira resposta (min:s)" in frt  # the y axis and its unit
+    assert f"{last:%d/%m}: 1:36" in frt  # a point's tooltip: dd/mm and min:s
     assert "<script" not in html.split('<div id="content-main"')[1]  # no JavaScript needed
-
-
-def test_days_without_figures_are_pointed_out(manager_client):
-    add_day(yesterday())
-    html = manager_client.get(METRICS_URL, {"days": 7}).content.decode()
-    assert 'data-missing-days="6"' in html
-    assert "compute_daily_metrics --from" in html
 
 
 def test_agent_and_issue_names_are_escaped(manager_client, django_user_model):
@@ -195,7 +188,7 @@ def test_per_agent_table_combines_the_days(manager_client, agent, other_agent):
     ]
     # chats 3 + 1; FRT (60 × 3 + 20 × 1) / 4 = 50 s; replies 9 + 3;
     # response (30 × 6 + 90 × 2) / 8 = 45 s; ratings 2 + 1; satisfaction (5 × 2 + 2 × 1) / 3 = 4
-    assert cells == ["Ana", "4", "50 s", "12", "45 s", "3", "4"]
+    assert cells == ["Ana", "4", "0:50", "12", "0:45", "3", "4,00"]
     assert html.index(f'data-agent="{agent.pk}"') < html.index(f'data-agent="{other_agent.pk}"')
 
 
@@ -217,13 +210,14 @@ def test_live_figures(manager_client, agent, other_agent):
     assert live("waiting") == "2"
     assert live("active") == "1"
     assert live("agents") == "2"  # Ana and the manager; Bruno paused new chats
-    assert live("oldest-wait") in ("7 min", "7,0 min")
+    assert re.fullmatch(r"7:0\d", live("oldest-wait"))  # min:s, as every duration (a slow run adds seconds)
 
 
 def test_the_screen_costs_the_same_queries_for_7_or_90_days(manager_client, agent):
     for offset in range(90):
         add_day(yesterday() - timedelta(days=offset))
     manager_client.get(METRICS_URL, {"days": 7})
+    manager_client.get(METRICS_URL, {"days": 90})  # fills the 90 days before (see the fill tests)
     with CaptureQueriesContext(connection) as short:
         manager_client.get(METRICS_URL, {"days": 7})
     with CaptureQueriesContext(connection) as long:
@@ -251,7 +245,7 @@ def test_the_daily_rows_are_read_only_and_link_to_the_screen(manager_client):
 
 def test_the_screen_works_with_the_real_pipeline(manager_client, agent):
     """Chats → compute_daily_metrics → the screen, without hand-made rows."""
-    from chat.metrics import compute_daily_metrics
+    from chat.analytics.daily import compute_daily_metrics
 
     day = yesterday()
     make_session(
@@ -260,15 +254,65 @@ def test_the_screen_works_with_the_real_pipeline(manager_client, agent):
     compute_daily_metrics(day)
     html = manager_client.get(METRICS_URL, {"days": 7}).content.decode()
     figures = cards(html)
-    assert figures["sessions"]["value"] == "1"
-    assert figures["frt"]["value"] == "2 min"
+    assert figures["total_sessions"]["value"] == "1"
+    assert figures["frt_avg"]["value"] == "2:00"
     assert ChatSession.objects.count() == 1
 
 
 def test_the_screen_works_before_any_day_was_computed(manager_client):
     html = manager_client.get(METRICS_URL).content.decode()
     figures = cards(html)
-    assert figures["sessions"]["value"] == "0"
-    assert figures["frt"]["value"] == "—" and figures["frt"]["trend"] == "none"
+    assert figures["total_sessions"]["value"] == "0"
+    assert figures["frt_avg"]["value"] == "—" and figures["frt_avg"]["trend"] == "none"
     content = html.split('<div id="content-main"')[1]
     assert " style=" not in content  # nothing a strict Content-Security-Policy would block
+
+
+def table_row(html: str, table: str, header: str) -> dict:
+    """A row of one of the screen's tables as {column heading: cell text}."""
+    block = re.search(rf'<table class="metrics-table" data-table="{table}">(.*?)</table>', html, re.S).group(
+        1
+    )
+    headings = [
+        re.sub(r"\s+", " ", cell).strip() for cell in re.findall(r'<th scope="col">(.*?)</th>', block)
+    ]
+    row = re.search(rf'<tr[^>]*>\s*<th scope="row">{re.escape(header)}</th>(.*?)</tr>', block, re.S).group(1)
+    cells = [re.sub(r"\s+", " ", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+    return dict(zip(headings[1:], cells, strict=True))
+
+
+def test_each_figure_reads_the_same_on_cards_charts_tables_and_the_admin_list(manager_client):
+    last = yesterday()
+    for offset in range(7):
+        add_day(last - timedelta(days=offset), satisfaction_avg=4.0)
+    for offset in range(7, 14):
+        add_day(last - timedelta(days=offset), satisfaction_avg=3.5)
+
+    html = manager_client.get(METRICS_URL, {"days": 7}).content.decode()
+
+    figures = cards(html)
+    assert figures["frt_avg"]["value"] == "1:30"  # 90 s: min:s, as on the chart and in the CSV
+    assert figures["avg_response_time"]["value"] == "0:45"
+    assert figures["avg_session_duration"]["value"] == "10:00"
+    assert figures["satisfaction_avg"]["value"] == "4,00"  # a rating always has two decimals
+    assert figures["satisfaction_avg"]["change"] == "+0,50"
+    assert figures["csat_share"]["value"] == "75,0 %"  # a share always has one
+    assert figures["sla_share"]["value"] == "87,5 %"
+    assert figures["answered_share"]["value"] == "80,0 %"
+    assert figures["total_sessions"]["change"] == "0,0 %"
+    assert "Tempo da primeira resposta (TPR), média (min:s)" in html  # the unit where the value has none
+    frt_chart = html[html.index('id="chart-frt"') : html.index("</svg>", html.index('id="chart-frt"'))]
+    assert f"Média, {last:%d/%m}: 1:30" in frt_chart and f"Percentil 90, {last:%d/%m}: 3:20" in frt_chart
+    day = table_row(html, "daily", f"{last:%d/%m/%Y}")
+    assert day["Conversas"] == "10"
+    assert day["Tempo da primeira resposta (TPR), média (min:s)"] == "1:30"
+    assert day["TPR, p90 (min:s)"] == "3:20"
+    assert day["Satisfação (CSAT, notas 4–5)"] == "75,0 %"
+    assert day["Dentro do SLA"] == "87,5 %"
+    assert " s<" not in html and " s:" not in html  # no figure left in plain seconds
+
+    listing = manager_client.get(CHANGELIST_URL).content.decode()
+    assert '<td class="field-frt_avg_shown">1:30</td>' in listing
+    assert '<td class="field-satisfaction_avg_shown">4,00</td>' in listing
+    assert '<td class="field-csat_share_shown">75,0 %</td>' in listing
+    assert "TPR, p90 (min:s)" in listing

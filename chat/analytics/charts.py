@@ -2,8 +2,8 @@
 
 No JavaScript and nothing from a CDN: each chart is an ``<svg role="img">`` with a
 ``<title>`` and a ``<desc>`` for screen readers, a ``<title>`` on every point and bar (the
-browser shows it on hover), axis labels with units, and numbers and dates formatted for the
-active language (pt-BR: ``1.234,5`` and ``31/05``). Every piece of text is escaped by
+browser shows it on hover), axis labels with units, values read as everywhere else (units.py:
+durations ``1:30``, shares ``75,0 %``) and dates as ``31/05``. Every piece of text is escaped by
 ``format_html``; colours are presentation attributes that the stylesheet may override
 (a Content-Security-Policy without ``'unsafe-inline'`` allows them).
 """
@@ -14,10 +14,11 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from .units import Unit
 
 WIDTH = 640
 HEIGHT = 260
@@ -35,71 +36,16 @@ class Series:
     values: list[float | None]
 
 
-@dataclass(frozen=True)
-class Unit:
-    """How values are shown: ``symbol`` after the number, values divided by ``divisor``."""
-
-    symbol: str
-    divisor: float = 1.0
-    decimals: int = 1
-
-    def text(self, value: float | None) -> str:
-        if value is None:
-            return "—"
-        return f"{format_number(value / self.divisor, self.decimals)} {self.symbol}".strip()
-
-
-PERCENT = Unit("%", 0.01, 1)
-COUNT = Unit("", 1.0, 0)
-
-
-def duration_unit(largest_seconds: float | None) -> Unit:
-    """Seconds for small values, minutes or hours for large ones (one unit per chart)."""
-    largest = largest_seconds or 0
-    if largest >= 3 * 3600:
-        return Unit("h", 3600.0, 1)
-    if largest >= 120:
-        return Unit("min", 60.0, 1)
-    return Unit("s", 1.0, 1)
-
-
-def format_number(value: float, decimals: int = 1) -> str:
-    """Localised number: 1.234,5 in pt-BR; whole numbers without decimals."""
-    if decimals and float(value).is_integer():
-        decimals = 0
-    return number_format(round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True)
-
-
-def format_tick(value: float) -> str:
-    """An axis value with only the decimals it needs: 0,25 / 0,5 / 1.000."""
-    if float(value).is_integer():
-        return format_number(value, 0)
-    text = number_format(round(value, 2), decimal_pos=2, use_l10n=True, force_grouping=True)
-    return text.rstrip("0")
-
-
 def format_day(day: date) -> str:
     return day.strftime("%d/%m")
-
-
-def nice_ticks(largest: float, count: int = 4) -> list[float]:
-    """0 and round steps up to at least ``largest`` (1, 2, 2.5 or 5 times a power of ten)."""
-    if not largest or largest <= 0 or math.isnan(largest):
-        largest = 1.0
-    raw = largest / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    top = math.ceil(largest / step - 1e-9) * step
-    return [round(step * index, 10) for index in range(int(round(top / step)) + 1)]
 
 
 class _Frame:
     """Plot area and scales shared by the vertical charts."""
 
-    def __init__(self, labels: list[date], ticks: list[float], divisor: float):
+    def __init__(self, labels: list[date], ticks: list[float]):
         self.labels = labels
         self.ticks = ticks
-        self.divisor = divisor
         self.left, self.right = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
         self.top, self.bottom = MARGIN_TOP, HEIGHT - MARGIN_BOTTOM
         self.slot = (self.right - self.left) / max(len(labels), 1)
@@ -109,7 +55,7 @@ class _Frame:
 
     def y(self, value: float) -> float:
         top = self.ticks[-1] or 1.0
-        shown = max(0.0, min(value / self.divisor, top))
+        shown = max(0.0, min(value, top))
         return round(self.bottom - (self.bottom - self.top) * shown / top, 1)
 
 
@@ -130,7 +76,7 @@ def _open(chart_id: str, title: str, description: str, height: int = HEIGHT) -> 
 def _axes(frame: _Frame, unit: Unit, y_label: str, x_label: str) -> SafeString:
     parts = []
     for tick in frame.ticks:
-        y = frame.y(tick * frame.divisor)
+        y = frame.y(tick)
         parts.append(
             format_html(
                 '<line class="chart__grid" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#d1d5db" '
@@ -142,7 +88,7 @@ def _axes(frame: _Frame, unit: Unit, y_label: str, x_label: str) -> SafeString:
                 y,
                 frame.left - 6,
                 y + 4,
-                format_tick(tick),
+                unit.tick_text(tick),
             )
         )
     every = max(1, math.ceil(len(frame.labels) / MAX_X_LABELS))
@@ -157,7 +103,7 @@ def _axes(frame: _Frame, unit: Unit, y_label: str, x_label: str) -> SafeString:
                     format_day(day),
                 )
             )
-    unit_suffix = f" ({unit.symbol})" if unit.symbol else ""
+    unit_suffix = f" ({unit.axis_symbol})" if unit.axis_symbol else ""
     parts.append(
         format_html(
             '<line class="chart__axis" x1="{l}" x2="{r}" y1="{b}" y2="{b}" stroke="#6b7280" '
@@ -231,7 +177,7 @@ def line_chart(
 ) -> SafeString:
     """Lines over days; a missing value breaks the line (nothing is invented)."""
     largest = max((value for item in series for value in item.values if value is not None), default=0)
-    frame = _Frame(labels, nice_ticks(largest / unit.divisor), unit.divisor)
+    frame = _Frame(labels, unit.ticks(largest))
     parts = [
         _open(chart_id, title, _describe(labels, series, unit)),
         _axes(frame, unit, y_label, _("Day")),
@@ -290,7 +236,7 @@ def bar_chart(
 ) -> SafeString:
     """One bar per day; a day without a value has no bar. ``top`` fixes the scale (100 %)."""
     largest = top if top is not None else max((value for value in values if value is not None), default=0)
-    frame = _Frame(labels, nice_ticks(largest / unit.divisor), unit.divisor)
+    frame = _Frame(labels, unit.ticks(largest))
     series = [Series(series_name, values)]
     parts = [_open(chart_id, title, _describe(labels, series, unit)), _axes(frame, unit, y_label, _("Day"))]
     width = max(min(frame.slot * 0.7, 40), 1.5)

@@ -6,17 +6,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import translation
 
-from chat.charts import (
-    COUNT,
-    PERCENT,
-    Series,
-    bar_chart,
-    duration_unit,
-    format_tick,
-    horizontal_bar_chart,
-    line_chart,
-    nice_ticks,
-)
+from chat.analytics.charts import Series, bar_chart, horizontal_bar_chart, line_chart
+from chat.analytics.units import COUNT, DURATION, SHARE
 
 DAYS = [date(2024, 5, 1) + timedelta(days=offset) for offset in range(5)]
 
@@ -27,45 +18,20 @@ def pt_br():
         yield
 
 
-@pytest.mark.parametrize(
-    ("largest", "ticks"),
-    [
-        (0, [0, 0.25, 0.5, 0.75, 1.0]),
-        (3, [0, 1, 2, 3]),
-        (100, [0, 25, 50, 75, 100]),
-        (130, [0, 50, 100, 150]),
-        (2154, [0, 1000, 2000, 3000]),
-    ],
-)
-def test_nice_ticks(largest, ticks):
-    assert nice_ticks(largest) == ticks
-
-
-def test_numbers_and_units_read_as_pt_br():
-    assert format_tick(0.25) == "0,25"
-    assert format_tick(0.5) == "0,5"
-    assert format_tick(3000) == "3.000"
-    assert duration_unit(90).text(95.5) == "95,5 s"
-    assert duration_unit(300).text(150) == "2,5 min"
-    assert duration_unit(4 * 3600).text(5400) == "1,5 h"
-    assert PERCENT.text(0.755) == "75,5 %"
-    assert COUNT.text(1234) == "1.234"
-
-
 def test_a_line_chart_leaves_a_gap_where_a_day_has_no_value():
     svg = line_chart(
         chart_id="c",
         title="FRT",
         labels=DAYS,
         series=[Series("Average", [60.0, 90.0, None, 30.0, 45.0])],
-        unit=duration_unit(90),
+        unit=DURATION,
         y_label="First response",
     )
     path = re.search(r'<path class="chart__line[^"]*" d="([^"]+)"', svg).group(1)
     assert path.count("M") == 2  # the line starts again after the missing day
     assert svg.count("<circle") == 4
-    assert "First response (s)" in svg
-    assert "01/05: 60 s" in svg and "04/05: 30 s" in svg
+    assert "First response (min:s)" in svg
+    assert "01/05: 1:00" in svg and "04/05: 0:30" in svg
 
 
 def test_every_chart_is_an_image_with_a_title_and_a_description():
@@ -98,7 +64,43 @@ def test_empty_charts_say_so():
     svg = horizontal_bar_chart(chart_id="issues", title="Issues", items=[], unit=COUNT)
     assert "<rect" not in svg
     line = line_chart(
-        chart_id="l", title="FRT", labels=DAYS, series=[Series("Average", [None] * 5)], unit=duration_unit(0),
+        chart_id="l", title="FRT", labels=DAYS, series=[Series("Average", [None] * 5)], unit=DURATION,
         y_label="FRT",
     )  # fmt: skip
     assert "<path" not in line and "<circle" not in line
+
+
+Y_TICK = re.compile(r'<text class="chart__tick" x="\d+" y="[\d.]+" text-anchor="end"[^>]*>([^<]*)</text>')
+
+
+def tick_texts(svg: str) -> list[str]:
+    return Y_TICK.findall(svg)
+
+
+def test_duration_axes_and_points_read_as_minutes_and_seconds():
+    svg = line_chart(
+        chart_id="frt",
+        title="FRT",
+        labels=DAYS[:2],
+        series=[Series("Average", [95.5, 200.0])],
+        unit=DURATION,
+        y_label="First response",
+    )
+    assert tick_texts(svg) == ["0:00", "1:00", "2:00", "3:00", "4:00"]
+    assert "01/05: 1:36" in svg and "02/05: 3:20" in svg  # the same text as the cards and the CSV
+
+
+def test_share_bars_read_as_percentages_with_one_decimal():
+    svg = bar_chart(
+        chart_id="csat",
+        title="CSAT",
+        labels=DAYS[:2],
+        values=[0.755, 1.0],
+        unit=SHARE,
+        y_label="CSAT",
+        series_name="CSAT",
+        top=1.0,
+    )
+    assert tick_texts(svg) == ["0", "25", "50", "75", "100"]
+    assert "CSAT (%)" in svg
+    assert "01/05: 75,5 %" in svg and "02/05: 100,0 %" in svg

@@ -9,10 +9,10 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
-from chat.admin_metrics import neutralise
-from chat.metrics import compute_daily_metrics
+from chat.analytics.daily import compute_daily_metrics
+from chat.analytics.exports import neutralise
 
-from .metrics_factories import agent_says, customer_says, local, make_session
+from .factories import agent_says, customer_says, local, make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -76,27 +76,32 @@ def test_conversations_one_row_each_with_every_column(manager_client, day_of_cha
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel shows the accents right
     header, first, second = rows
     assert header == [
-        "id", "started_at", "ended_at", "status", "ended_by", "agent", "customer_name", "topic", "issue",
-        "frt_s", "response_avg_s", "response_max_s", "agent_replies", "duration_s", "rating", "comment",
+        "Conversa", "Início", "Fim", "Situação", "Encerrada por", "Atendente", "Nome do cliente", "Assunto",
+        "Problema", "Primeira resposta (min:s)", "Tempo médio de resposta (min:s)",
+        "Tempo de resposta, maior (min:s)", "Respostas do atendente", "Duração (min:s)", "Nota", "Comentário",
     ]  # fmt: skip
     record = dict(zip(header, first, strict=True))
-    assert record["id"] == str(answered.pk)
-    assert record["started_at"] == "2024-05-10 09:00:00"  # local time
-    assert record["ended_at"] == "2024-05-10 09:20:00"
-    assert record["agent"] == "Ana"
-    assert record["customer_name"] == "Conceição Araújo"
-    assert record["frt_s"] == "90"
-    assert record["response_avg_s"] == "100"  # (80 + 120) / 2; the internal note is left out
-    assert record["response_max_s"] == "120"
-    assert record["agent_replies"] == "2"
-    assert record["duration_s"] == str(20 * 60)
-    assert record["rating"] == "4"
-    assert record["comment"] == "Ótimo, resolveu; obrigado"  # the ; is quoted, not a new cell
+    assert record["Conversa"] == str(answered.pk)
+    assert record["Início"] == "2024-05-10 09:00:00"  # local time
+    assert record["Fim"] == "2024-05-10 09:20:00"
+    assert record["Situação"] == "Encerrada"
+    assert record["Encerrada por"] == "Cliente"  # the label, not the code "customer"
+    assert record["Atendente"] == "Ana"
+    assert record["Nome do cliente"] == "Conceição Araújo"
+    assert record["Assunto"] == record["Problema"] == "Rastreamento"
+    assert record["Primeira resposta (min:s)"] == "1:30"
+    assert record["Tempo médio de resposta (min:s)"] == "1:40"  # (80 + 120) / 2; the note is left out
+    assert record["Tempo de resposta, maior (min:s)"] == "2:00"
+    assert record["Respostas do atendente"] == "2"
+    assert record["Duração (min:s)"] == "20:00"
+    assert record["Nota"] == "4"
+    assert record["Comentário"] == "Ótimo, resolveu; obrigado"  # the ; is quoted, not a new cell
 
     other = dict(zip(header, second, strict=True))
-    assert other["agent"] == "" and other["frt_s"] == "" and other["rating"] == ""
-    assert other["customer_name"] == '\'=HYPERLINK("http://evil")'
-    assert other["comment"] == "'@SUM(A1)"
+    assert other["Atendente"] == "" and other["Primeira resposta (min:s)"] == "" and other["Nota"] == ""
+    assert other["Problema"] == "Cobrança"
+    assert other["Nome do cliente"] == '\'=HYPERLINK("http://evil")'
+    assert other["Comentário"] == "'@SUM(A1)"
 
 
 def test_daily_rows_with_decimal_commas(manager_client, day_of_chats):
@@ -108,28 +113,32 @@ def test_daily_rows_with_decimal_commas(manager_client, day_of_chats):
     assert raw.startswith(b"\xef\xbb\xbf")
     header, only = rows  # May 9 was never computed: no row
     record = dict(zip(header, only, strict=True))
-    assert record["date"] == "2024-05-10"
-    assert record["sessions"] == "2"
-    assert record["messages"] == str(2 + 2 + 1)
-    assert record["frt_avg_s"] == "90"
-    assert record["response_avg_s"] == "100"  # (80 + 120) / 2
-    assert record["satisfaction_avg"] == "4"
-    assert record["csat_pct"] == "100"
-    assert record["sla_pct"] == "100"
-    assert record["abandoned"] == "1"
-    assert record["common_issues"] == "cobranca: 1 | rastreamento: 1"
+    assert record["Data"] == "2024-05-10"
+    assert record["Conversas"] == "2"
+    assert record["Mensagens"] == str(2 + 2 + 1)
+    assert record["Tempo da primeira resposta (TPR), média (min:s)"] == "1:30"
+    assert record["Tempo médio de resposta (min:s)"] == "1:40"  # (80 + 120) / 2
+    assert record["Satisfação média (1–5)"] == "4,00"
+    assert record["Satisfação (CSAT, notas 4–5) (%)"] == "100,0"
+    assert record["Dentro do SLA (%)"] == "100,0"
+    assert record["Abandonadas"] == "1"
+    assert record["Problemas frequentes"] == "Cobrança: 1 | Rastreamento: 1"
 
 
 def test_decimal_comma_for_fractions(manager_client, agent):
-    for minute, frt in enumerate([10, 15]):  # FRT average 12.5 s
+    for minute, (frt, rating) in enumerate([(10, 5), (15, 4)]):  # FRT average 12.5 s
         start = local(DAY, 9, minute)
-        make_session(start, agent=agent, first_response_at=local(DAY, 9, minute, frt))
+        make_session(start, agent=agent, first_response_at=local(DAY, 9, minute, frt), rating=rating)
+    make_session(local(DAY, 10), ended_at=local(DAY, 10, 5), rating=2)  # ratings 5, 4, 2
     compute_daily_metrics(DAY)
 
     _, rows = read_csv(manager_client.get(DAILY_URL, {"from": "2024-05-10", "to": "2024-05-10"}))
 
     record = dict(zip(*rows, strict=True))
-    assert record["frt_avg_s"] == "12,5"
+    assert record["Tempo da primeira resposta (TPR), média (min:s)"] == "0:13"  # 12.5 s, to the second
+    assert record["Satisfação média (1–5)"] == "3,67"  # 11 / 3, always two decimals
+    assert record["Satisfação (CSAT, notas 4–5) (%)"] == "66,7"  # 2 of 3, one decimal
+    assert record["Dentro do SLA (%)"] == "100,0"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from chat.models import ChatAnalytics
 
-from .metrics_factories import customer_says, local, make_session
+from .factories import customer_says, local, make_session
 
 pytestmark = pytest.mark.django_db
 
