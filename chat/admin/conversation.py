@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -253,6 +254,8 @@ class ConversationMixin:
             who = labels.get(message.author) or (message.agent.public_name if message.agent else _("Agent"))
             note = f" [{_('Internal note')}]" if message.is_internal else ""
             lines.append(f"[{when}] {who}{note}: {message.content}")
+            for item in message.attachment_list:
+                lines.append(f"    {_('File')}: {item.name or _('(removed)')} ({filesizeformat(item.size)})")
         response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="chat-{session.pk}.txt"'
         response["Cache-Control"] = "no-store"
