@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit import services as audit
 from chat import payloads, policy, selectors, services
+from chat.attachments.content import browser_accept
 from chat.exceptions import ChatError, SessionNotFound
 from chat.models import ChatSession
 from jtchat.network import client_ip
@@ -79,6 +80,9 @@ class ConversationMixin:
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
             "show_delete_link": False,
+            "attachment_accept": browser_accept(),
+            "attachment_max_bytes": settings.CHAT_ATTACHMENT_MAX_BYTES,
+            "attachment_max_files": settings.CHAT_ATTACHMENT_MAX_PER_MESSAGE,
             "conversation_config": {
                 "sessionId": session.pk,
                 "status": session.status,
@@ -92,6 +96,7 @@ class ConversationMixin:
                 "urls": {
                     **urls,
                     "messages": reverse("staff-session-messages", args=[session.pk]),
+                    "attachments": reverse("staff-session-attachments", args=[session.pk]),
                 },
                 "strings": {
                     "customer": session.customer_name or _("Customer"),
@@ -106,6 +111,8 @@ class ConversationMixin:
                     "statuses": {value: str(label) for value, label in Status.choices},
                     "live": _("Live"),
                     "offline": _("Reconnecting…"),
+                    "fileRemoved": _("File removed"),
+                    "uploadCancelled": _("Sending the files was cancelled."),
                 },
             },
         }
