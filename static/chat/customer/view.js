@@ -111,6 +111,9 @@ function renderState(entry) {
     status.querySelector("progress").value = Math.round((entry.progress || 0) * 100);
     return;
   }
+  if (shown === "uploading" && !entry.files) {
+    return;
+  }
   status.dataset.shown = shown;
   status.className = "msg__state msg__state--" + shown;
   status.removeAttribute("role");
@@ -129,12 +132,15 @@ function renderState(entry) {
     if (entry.files && entry.files.length) {
       status.append(" ", actionButton(S.remove_message, "discard", entry.clientId));
     }
-  } else if (shown === "uploading") {
+  } else if (entry.files && entry.files.length && ["sending", "uploading", "retrying"].includes(shown)) {
     const bar = document.createElement("progress");
     bar.className = "msg__progress";
     bar.max = 100;
     bar.value = Math.round((entry.progress || 0) * 100);
     bar.setAttribute("aria-label", S.uploading);
+    if (shown === "retrying") {
+      status.append(S.retrying + " ");
+    }
     status.append(bar, actionButton(S.cancel_upload, "cancel", entry.clientId));
   } else if (shown === "cancelled") {
     status.append(
