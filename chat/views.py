@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.utils.decorators import method_decorator
+from django.utils.functional import lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -61,6 +62,7 @@ UI_STRINGS = {
     "characters_left": _("%(count)s characters left"),
     "too_many_files": _("At most %(max)s files per message."),
     "file_type": _("“%(name)s” cannot be sent: send %(formats)s."),
+    "accepted_formats": lazy(accepted_formats_text, str)(),
     "file_too_large": _("“%(name)s” is too large: each file may have at most %(max)s."),
     "remove_file": _("Remove %(name)s"),
     "uploading": _("Sending the files"),
@@ -95,7 +97,6 @@ class ChatPageView(TemplateView):
         context["comment_max_length"] = MAX_COMMENT_LENGTH
         context["language_tag"] = html_language_tag(get_language() or settings.LANGUAGE_CODE)
         context["ui_strings"] = {key: str(text) for key, text in UI_STRINGS.items()}
-        context["ui_strings"]["accepted_formats"] = accepted_formats_text()
         context["privacy_url"] = settings.CHAT_PRIVACY_URL
         context["attachment_max_bytes"] = settings.CHAT_ATTACHMENT_MAX_BYTES
         context["attachment_max_files"] = settings.CHAT_ATTACHMENT_MAX_PER_MESSAGE

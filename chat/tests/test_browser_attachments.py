@@ -130,7 +130,8 @@ def test_a_customer_sends_a_photo_the_agent_sees_it_live_and_strangers_get_404(
     thumbnail.click()
     expect(customer.locator("#file-dialog")).to_be_visible()
     customer.wait_for_function(
-        "() => { const i = document.getElementById('file-dialog-image'); return i.complete && i.naturalWidth === 640; }"
+        "() => { const i = document.getElementById('file-dialog-image');"
+        " return i.complete && i.naturalWidth === 640; }"
     )
 
     # Strangers: another customer's key, a made-up key, nobody.
