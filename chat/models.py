@@ -183,6 +183,7 @@ class ChatAnalytics(models.Model):
     ratings_count = models.PositiveIntegerField(_("ratings"), default=0)
     csat_share = models.FloatField(_("CSAT (share of 4–5)"), null=True, blank=True)
     sla_share = models.FloatField(_("SLA share"), null=True, blank=True)
+    chats_with_attachments = models.PositiveIntegerField(_("chats with files"), default=0)
     common_issues = models.JSONField(_("common issues"), default=list, blank=True)
     per_agent = models.JSONField(_("per agent"), default=list, blank=True)
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)

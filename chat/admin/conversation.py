@@ -262,7 +262,11 @@ class ConversationMixin:
             note = f" [{_('Internal note')}]" if message.is_internal else ""
             lines.append(f"[{when}] {who}{note}: {message.content}")
             for item in message.attachment_list:
-                lines.append(f"    {_('File')}: {item.name or _('(removed)')} ({filesizeformat(item.size)})")
+                name = item.name or _("File removed")
+                lines.append(
+                    "    "
+                    + _("File: %(name)s (%(size)s)") % {"name": name, "size": filesizeformat(item.size)}
+                )
         response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="chat-{session.pk}.txt"'
         response["Cache-Control"] = "no-store"

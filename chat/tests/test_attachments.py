@@ -442,3 +442,43 @@ def test_deleting_a_chat_deletes_its_files(client, chat, media, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         ChatSession.objects.filter(pk=chat.pk).delete()
     assert stored_files(media) == [] and not ChatAttachment.objects.exists()
+
+
+# --- metrics and exports -----------------------------------------------------------------------
+
+
+def test_the_metrics_count_chats_with_files_and_the_csv_their_files(client, media, agent, manager):
+    import csv
+
+    from chat.analytics.daily import compute_daily_metrics
+
+    with_photos = services.session_open(customer_name="Com fotos")
+    send(client, with_photos, f.upload("a.jpg", f.jpeg_with_gps()), f.upload("b.pdf", f.pdf_bytes()))
+    services.agent_files_post(
+        session_pk=with_photos.pk, agent=agent, files=[f.upload("r.pdf", f.pdf_bytes())]
+    )
+    only_a_note = services.session_open(customer_name="Só nota")
+    services.agent_files_post(
+        session_pk=only_a_note.pk, agent=agent, files=[f.upload("n.pdf", f.pdf_bytes())], is_internal=True
+    )
+    services.session_open(customer_name="Sem arquivos")
+
+    day = compute_daily_metrics(timezone.localdate())
+    assert day.total_sessions == 3 and day.chats_with_attachments == 1  # a note's file is not shown to both
+
+    exporter = Client()
+    exporter.force_login(manager)
+    today = timezone.localdate().isoformat()
+    response = exporter.get(
+        "/admin/chat/chatanalytics/export/conversations.csv", {"from": today, "to": today}
+    )
+    raw = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(raw), delimiter=";"))
+    files_column = header.index("Arquivos")
+    counts = {row[header.index("Nome do cliente")]: row[files_column] for row in rows}
+    assert counts == {"Com fotos": "3", "Só nota": "0", "Sem arquivos": "0"}
+    daily = exporter.get("/admin/chat/chatanalytics/export/daily.csv", {"from": today, "to": today})
+    daily_header, daily_row = list(
+        csv.reader(io.StringIO(b"".join(daily.streaming_content).decode("utf-8-sig")), delimiter=";")
+    )
+    assert daily_row[daily_header.index("Conversas com arquivos")] == "1"
