@@ -64,13 +64,17 @@ def reencode(upload, detected: Format, *, display_name: str) -> Reencoded:
         if image.width * image.height > Image.MAX_IMAGE_PIXELS:
             raise too_many_pixels(display_name)
         try:
-            upright = ImageOps.exif_transpose(image)  # decodes the pixels
-            upright.load()
+            image.load()  # decodes the pixels, once
+            # In place: an upright photo is not copied; a sideways one frees its first pixels.
+            ImageOps.exif_transpose(image, in_place=True)
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise unreadable(display_name, detected) from exc
-    target = OUTPUT[detected.key]
-    icc_profile = image.info.get("icc_profile")
-    upright.info = {}  # EXIF (GPS, camera, dates), XMP, comments, text chunks: none kept
+        icc_profile = image.info.get("icc_profile")
+        image.info = {}  # EXIF (GPS, camera, dates), XMP, comments, text chunks: none kept
+        return _encode(image, OUTPUT[detected.key], icc_profile)
+
+
+def _encode(upright: Image.Image, target: Format, icc_profile) -> Reencoded:
     upright = _for_format(upright, target)
     out = spooled()
     options = {"icc_profile": icc_profile} if icc_profile else {}
