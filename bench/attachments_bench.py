@@ -134,7 +134,8 @@ def server_durations(log_path: Path) -> list[float]:
 def describe(name: str, values: list[float]) -> str:
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
-    return f"{name:<44} median {statistics.median(values):7.1f} ms   p90 {p90:7.1f} ms   best {ordered[0]:7.1f} ms"
+    median = statistics.median(values)
+    return f"{name:<48} median {median:7.1f} ms   p90 {p90:7.1f} ms   best {ordered[0]:7.1f} ms"
 
 
 def main() -> int:
@@ -170,7 +171,8 @@ def main() -> int:
     with Image.open(io.BytesIO(photo)) as probe:
         width, height = probe.size
     print(
-        f"photo: {len(photo) / 1e6:.2f} MB JPEG, {width} x {height} ({width * height / 1e6:.1f} MP), EXIF with GPS, Orientation 6"
+        f"photo: {len(photo) / 1e6:.2f} MB JPEG, {width} x {height} ({width * height / 1e6:.1f} MP), "
+        "EXIF with GPS, Orientation 6"
     )
     print(f"load average before: {os.getloadavg()[0]:.2f}")
 
@@ -231,11 +233,12 @@ def main() -> int:
     delta_mb = (rss_after - rss_before) / 1024
     print()
     print(
-        f"worker peak RSS: {rss_before / 1024:.0f} MB after a small photo → {rss_after / 1024:.0f} MB after the 5 MB photos"
+        f"worker peak RSS: {rss_before / 1024:.0f} MB after a small photo → "
+        f"{rss_after / 1024:.0f} MB after the 5 MB photos"
     )
     print(
-        f"  +{delta_mb:.0f} MB at peak, for {pixels_mb:.1f} MB of decoded RGB pixels (decoded once, then turned "
-        f"upright) and a {len(photo) / 1e6:.1f} MB file (spooled to disk by Django's upload handler)"
+        f"  +{delta_mb:.0f} MB at peak, for {pixels_mb:.1f} MB of decoded RGB pixels (decoded once, "
+        f"turned upright) and a {len(photo) / 1e6:.1f} MB file (spooled to disk by Django's upload handler)"
     )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0

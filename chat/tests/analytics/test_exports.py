@@ -78,7 +78,8 @@ def test_conversations_one_row_each_with_every_column(manager_client, day_of_cha
     assert header == [
         "Conversa", "Início", "Fim", "Situação", "Encerrada por", "Atendente", "Nome do cliente", "Assunto",
         "Problema", "Primeira resposta (min:s)", "Tempo médio de resposta (min:s)",
-        "Tempo de resposta, maior (min:s)", "Respostas do atendente", "Arquivos", "Duração (min:s)", "Nota", "Comentário",
+        "Tempo de resposta, maior (min:s)", "Respostas do atendente", "Arquivos", "Duração (min:s)", "Nota",
+        "Comentário",
     ]  # fmt: skip
     record = dict(zip(header, first, strict=True))
     assert record["Conversa"] == str(answered.pk)
