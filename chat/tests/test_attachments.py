@@ -482,3 +482,61 @@ def test_the_metrics_count_chats_with_files_and_the_csv_their_files(client, medi
         csv.reader(io.StringIO(b"".join(daily.streaming_content).decode("utf-8-sig")), delimiter=";")
     )
     assert daily_row[daily_header.index("Conversas com arquivos")] == "1"
+
+
+# --- the schema, the admin page, the rate limits ----------------------------------------------
+
+
+def test_the_schema_describes_the_uploads_and_the_attachment_shape(client):
+    schema = client.get("/api/schema/?format=json").json()
+    for path in ("/api/chat/attachments", "/api/chat/sessions/{id}/attachments/"):
+        operation = schema["paths"][path]["post"]
+        assert list(operation["requestBody"]["content"]) == ["multipart/form-data"]
+        reference = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+        body = schema["components"]["schemas"][reference.rsplit("/", 1)[1]]
+        assert body["properties"]["files"]["items"] == {"type": "string", "format": "binary"}
+        assert body["properties"]["files"]["maxItems"] == 5 and "files" in body["required"]
+        assert {"200", "201", "400", "404", "409", "413", "415"} <= set(operation["responses"])
+    upload = schema["paths"]["/api/chat/attachments"]["post"]
+    header = next(p for p in upload["parameters"] if p["name"] == "X-Chat-Session")
+    assert header["in"] == "header" and header["required"] is True
+    shape = schema["components"]["schemas"]["Attachment"]["properties"]
+    assert set(shape) == set(payloads.attachment(ChatAttachment(pk=1, size=1, file="x")))
+    message = schema["components"]["schemas"]["Message"]["properties"]["attachments"]
+    assert message["items"]["$ref"].endswith("/Attachment")
+    served = schema["paths"]["/api/chat/attachments/{id}"]["get"]["responses"]
+    assert set(served["200"]["content"]) == {"image/jpeg", "image/png", "image/webp", "application/pdf"}
+    assert {"302", "403", "404"} <= set(served)
+
+
+def test_the_conversation_page_draws_thumbnails_and_offers_files(client, chat, media, agent):
+    [item] = send(client, chat, f.upload("caixa.jpg", f.jpeg_with_gps())).json()["attachments"]
+    staff = Client()
+    staff.force_login(agent)
+    page = staff.get(f"/admin/chat/chatsession/{chat.pk}/change/").content.decode()
+    assert f'<img class="msg-thumbnail" src="{item["thumbnail_url"]}" alt="caixa.jpg"' in page
+    assert f'href="{item["url"]}" target="_blank"' in page
+    assert 'id="reply-files"' in page and "image/jpeg" in page
+    assert "chat/admin/attachments.css" in page
+
+
+def test_uploads_count_against_the_message_rate_limits(client, chat, media, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CHAT_THROTTLE_RATES = {"message_ip": None, "message_session": "2/min"}
+    assert client.post("/api/chat/message", {"content": "Oi"}, content_type="application/json",
+                       HTTP_X_CHAT_SESSION=str(chat.session_id)).status_code == 201  # fmt: skip
+    assert send(client, chat, f.upload("a.png", f.png_bytes())).status_code == 201
+    refused = send(client, chat, f.upload("b.png", f.png_bytes()))
+    assert refused.status_code == 429 and refused.has_header("Retry-After")
+    assert ChatAttachment.objects.count() == 1
+    cache.clear()
+
+
+def test_the_inbox_shows_a_message_of_files_only_as_such(client, chat, media, agent):
+    send(client, chat, f.upload("caixa.jpg", f.jpeg_with_gps()))
+    staff = Client()
+    staff.force_login(agent)
+    inbox = staff.get("/admin/chat/chatsession/").content.decode()
+    assert "📎 Foto ou documento" in inbox
