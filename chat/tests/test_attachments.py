@@ -1,5 +1,11 @@
 """Photos and documents in the chat: real files made here, sent through the API as the page
-and the admin send them, checked as stored and as served."""
+and the admin send them, checked as stored and as served.
+
+One module for the whole feature (over 400 lines) because its sections share the fixtures
+and helpers that make, send and read back files: what is stored, what is refused, retries,
+who may open a file, agents, everywhere a message goes, retention, metrics, the schema.
+The object-storage path and the browser are in test_attachments_s3.py and
+test_browser_attachments.py."""
 
 import io
 import uuid
