@@ -14,6 +14,7 @@ output is written to a temporary file that stays in memory only while it is smal
 """
 
 import tempfile
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -51,8 +52,19 @@ def spooled():
     return tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
 
 
+# One image decoded at a time per process: a 12-megapixel photo takes about 95 MB at its peak
+# (its pixels, and again while it is turned upright), so the threads of a worker queue here
+# rather than add up (Render's starter instance has 512 MB for two workers of four threads).
+DECODING = threading.BoundedSemaphore(1)
+
+
 def reencode(upload, detected: Format, *, display_name: str) -> Reencoded:
     """The upload (a file object) re-encoded as ``detected`` says, or a FileError."""
+    with DECODING:
+        return _reencode(upload, detected, display_name)
+
+
+def _reencode(upload, detected: Format, display_name: str) -> Reencoded:
     upload.seek(0)
     try:
         image = Image.open(upload, formats=[detected.key])
