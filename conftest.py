@@ -114,3 +114,14 @@ def browser(monkeypatch):
         yield instance
         instance.close()
     connections.close_all()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _uploaded_files_removed_after_the_run():
+    """The run's MEDIA_ROOT (jtchat/settings_test.py: a folder of its own) goes at its end."""
+    import shutil
+
+    from django.conf import settings
+
+    yield
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)

@@ -55,3 +55,47 @@ class NotPermitted(ChatError):
     status_code = 403
     code = "not_permitted"
     default_message = _("You are not allowed to do this.")
+
+
+# --- attachments ------------------------------------------------------------------------
+
+
+class FileError(ChatError):
+    """A sent file was refused; ``fields`` names it, so the sender knows which one."""
+
+    def __init__(self, message=None, *, name: str = ""):
+        super().__init__(message)
+        self.fields = {"files": [str(self.message)]}
+        self.name = name
+
+
+class FileTooLarge(FileError):
+    status_code = 413
+    code = "file_too_large"
+    default_message = _("The file is too large.")
+
+
+class UnsupportedFile(FileError):
+    status_code = 415
+    code = "unsupported_file"
+    default_message = _("This type of file is not accepted.")
+
+
+class InvalidFile(FileError):
+    code = "invalid_file"
+    default_message = _("The file could not be read.")
+
+
+class TooManyPixels(FileError):
+    code = "too_many_pixels"
+    default_message = _("The image has too many pixels.")
+
+
+class TooManyFiles(FileError):
+    code = "too_many_files"
+    default_message = _("Too many files.")
+
+
+class FileQuotaReached(FileError):
+    code = "file_quota"
+    default_message = _("This chat cannot take more files.")

@@ -1,4 +1,4 @@
-"""The chat domain's tables. Writes go through chat/services.py only."""
+"""The chat domain's tables. Writes go through chat/services/ only."""
 
 import uuid
 
@@ -183,6 +183,7 @@ class ChatAnalytics(models.Model):
     ratings_count = models.PositiveIntegerField(_("ratings"), default=0)
     csat_share = models.FloatField(_("CSAT (share of 4–5)"), null=True, blank=True)
     sla_share = models.FloatField(_("SLA share"), null=True, blank=True)
+    chats_with_attachments = models.PositiveIntegerField(_("chats with files"), default=0)
     common_issues = models.JSONField(_("common issues"), default=list, blank=True)
     per_agent = models.JSONField(_("per agent"), default=list, blank=True)
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
@@ -219,3 +220,42 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.shortcut} — {self.title}"
+
+
+class ChatAttachment(models.Model):
+    """A file sent with a message: an image (re-encoded, without metadata) or a PDF.
+
+    ``file`` and ``thumbnail`` are names in the ``attachments`` storage (settings.STORAGES),
+    never the sender's file name; both are blank once the file was removed (retention). The
+    row stays, so that the metrics of past days can be computed again.
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        DOCUMENT = "document", _("Document")
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="attachments")
+    # Denormalised: a chat's quota, its files on deletion and the metrics read it without messages.
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    content_type = models.CharField(_("type"), max_length=50)
+    name = models.CharField(_("file name"), max_length=150, blank=True)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    file = models.CharField(max_length=200, blank=True)
+    thumbnail = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.pk}"
+
+    @property
+    def is_removed(self) -> bool:
+        return not self.file

@@ -8,9 +8,10 @@ Every message sent is shaped at least twice (its live event and its answer), so 
 plain functions rather than serializers.
 """
 
+from django.urls import reverse
 from django.utils import timezone
 
-from .models import ChatMessage, ChatSession
+from .models import ChatAttachment, ChatMessage, ChatSession
 
 
 def iso_time(value) -> str | None:
@@ -33,6 +34,32 @@ def message(message: ChatMessage) -> dict:
         "client_id": str(message.client_id) if message.client_id is not None else None,
         "agent_name": agent_name(message.agent) if message.agent_id else None,
         "is_internal": message.is_internal,
+        "attachments": [attachment(item) for item in attachments_of(message)],
+    }
+
+
+def attachments_of(message: ChatMessage) -> list[ChatAttachment]:
+    """The message's files: ``attachment_list`` as the services and selectors set it (for a
+    list, one query for all its messages: ``selectors.with_attachments``), else read now."""
+    found = getattr(message, "attachment_list", None)
+    if found is None:
+        found = message.attachment_list = list(message.attachments.order_by("id")) if message.pk else []
+    return found
+
+
+def attachment(item: ChatAttachment) -> dict:
+    """A file as both sides see it. Its URLs lead to the file view, which asks who is asking
+    (chat/api/attachments.py); none once the file was removed (retention)."""
+    return {
+        "id": item.pk,
+        "kind": item.kind,
+        "name": item.name,
+        "content_type": item.content_type,
+        "size": item.size,
+        "width": item.width,
+        "height": item.height,
+        "url": None if item.is_removed else reverse("chat-attachment", args=[item.pk]),
+        "thumbnail_url": reverse("chat-attachment-thumbnail", args=[item.pk]) if item.thumbnail else None,
     }
 
 

@@ -2,11 +2,13 @@
 
 from django.conf import settings
 from django.utils.decorators import method_decorator
+from django.utils.functional import lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
 
+from .attachments.content import accepted_formats_text, browser_accept
 from .models import Issue
 from .services import MAX_COMMENT_LENGTH
 
@@ -58,6 +60,20 @@ UI_STRINGS = {
     "transcript_filename": _("jt-express-chat"),
     "new_messages_title": _("(%(count)s) New message — J&T Express"),
     "characters_left": _("%(count)s characters left"),
+    "too_many_files": _("At most %(max)s files per message."),
+    "file_type": _("“%(name)s” cannot be sent: send %(formats)s."),
+    "accepted_formats": lazy(accepted_formats_text, str)(),
+    "file_too_large": _("“%(name)s” is too large: each file may have at most %(max)s."),
+    "remove_file": _("Remove %(name)s"),
+    "uploading": _("Sending the files"),
+    "cancel_upload": _("Cancel"),
+    "upload_cancelled": _("Not sent."),
+    "retry_upload": _("Try again"),
+    "remove_message": _("Remove"),
+    "photo_label": _("Photo %(name)s, %(size)s: open"),
+    "document_label": _("Document %(name)s, %(size)s: download"),
+    "file_removed": _("File removed"),
+    "transcript_file": _("File: %(name)s (%(size)s)"),
 }
 
 
@@ -82,4 +98,7 @@ class ChatPageView(TemplateView):
         context["language_tag"] = html_language_tag(get_language() or settings.LANGUAGE_CODE)
         context["ui_strings"] = {key: str(text) for key, text in UI_STRINGS.items()}
         context["privacy_url"] = settings.CHAT_PRIVACY_URL
+        context["attachment_max_bytes"] = settings.CHAT_ATTACHMENT_MAX_BYTES
+        context["attachment_max_files"] = settings.CHAT_ATTACHMENT_MAX_PER_MESSAGE
+        context["attachment_accept"] = browser_accept()
         return context

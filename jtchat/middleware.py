@@ -42,6 +42,23 @@ def websocket_origins(request) -> list[str]:
     return origins
 
 
+@functools.cache
+def _storage_origin(endpoint: str, bucket: str) -> tuple[str, ...]:
+    if endpoint:
+        parts = urlsplit(endpoint)
+        host = parts.netloc
+        return (f"{parts.scheme}://{host}", f"{parts.scheme}://*.{host}")
+    if bucket:
+        return (f"https://{bucket}.s3.amazonaws.com", "https://*.amazonaws.com")
+    return ()
+
+
+def attachment_origins() -> tuple[str, ...]:
+    """Where signed attachment URLs point when the attachments live in a bucket."""
+    options = settings.STORAGES.get("attachments", {}).get("OPTIONS", {})
+    return _storage_origin(options.get("endpoint_url", ""), options.get("bucket_name", ""))
+
+
 # Library templates with a fixed inline <style> block (no template variables inside it).
 TEMPLATES_WITH_INLINE_STYLE = (
     ("django.contrib.admin", "templates/admin/change_list.html"),
@@ -80,7 +97,9 @@ def content_security_policy(request) -> str:
         "default-src 'self'",
         "script-src 'self'",
         f"style-src {style_src}",
-        "img-src 'self' data:",
+        # blob: the customer page shows files it fetched with the chat's key; the bucket: with
+        # object storage, agents' browsers are sent to signed URLs of the files.
+        "img-src " + " ".join(["'self'", "data:", "blob:", *attachment_origins()]),
         "font-src 'self'",
         "connect-src " + " ".join(["'self'", *websocket_origins(request)]),
         "object-src 'none'",

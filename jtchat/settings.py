@@ -208,8 +208,45 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files live under MEDIA_ROOT, which nothing serves directly: attachments are
+# served by a view that asks the access policy (chat/api/attachments.py).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+MEDIA_URL = "/media/"  # never routed
+
+
+def attachment_storage() -> dict:
+    """The ``attachments`` storage: the filesystem under MEDIA_ROOT, or an S3-compatible
+    bucket (django-storages) when AWS_STORAGE_BUCKET_NAME is set. Objects stay private; the
+    file view hands agents 60-second signed URLs (README, "Deploying to Render")."""
+    bucket = os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip()
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    options = {
+        "bucket_name": bucket,
+        "default_acl": None,  # the bucket's own: private
+        "querystring_auth": True,  # signed URLs only
+        "querystring_expire": 60,
+        "file_overwrite": False,
+        # Files read back through the app (the customer page) spool to disk above this.
+        "max_memory_size": 2_621_440,
+        "signature_version": "s3v4",
+    }
+    for option, variable in (
+        ("endpoint_url", "AWS_S3_ENDPOINT_URL"),
+        ("region_name", "AWS_S3_REGION_NAME"),
+        ("access_key", "AWS_ACCESS_KEY_ID"),
+        ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+        ("addressing_style", "AWS_S3_ADDRESSING_STYLE"),
+    ):
+        value = os.environ.get(variable, "").strip()
+        if value:
+            options[option] = value
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": attachment_storage(),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -253,6 +290,12 @@ SPECTACULAR_SETTINGS = {
 
 # Chat behaviour.
 CHAT_MAX_MESSAGE_LENGTH = 4000
+# Attachments (chat/attachments/): the largest file a customer or agent may send, files per
+# message, and files a customer may send in one chat. Uploads above
+# FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) are spooled to a temporary file as they arrive.
+CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+CHAT_ATTACHMENT_MAX_PER_MESSAGE = 5
+CHAT_ATTACHMENT_MAX_PER_CHAT = env_int("CHAT_ATTACHMENT_MAX_PER_CHAT", 20)
 CHAT_MAX_BODY_BYTES = env_int("CHAT_MAX_BODY_BYTES", 32 * 1024)
 CHAT_SLA_FIRST_RESPONSE_SECONDS = env_int("CHAT_SLA_FIRST_RESPONSE_SECONDS", 120)
 # When on, a new chat goes straight to the accepting agent with the fewest active chats.

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit import services as audit
 from chat import payloads, policy, selectors, services
+from chat.attachments.content import browser_accept
 from chat.exceptions import ChatError, SessionNotFound
 from chat.models import ChatSession
 from jtchat.network import client_ip
@@ -78,6 +80,9 @@ class ConversationMixin:
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
             "show_delete_link": False,
+            "attachment_accept": browser_accept(),
+            "attachment_max_bytes": settings.CHAT_ATTACHMENT_MAX_BYTES,
+            "attachment_max_files": settings.CHAT_ATTACHMENT_MAX_PER_MESSAGE,
             "conversation_config": {
                 "sessionId": session.pk,
                 "status": session.status,
@@ -91,6 +96,7 @@ class ConversationMixin:
                 "urls": {
                     **urls,
                     "messages": reverse("staff-session-messages", args=[session.pk]),
+                    "attachments": reverse("staff-session-attachments", args=[session.pk]),
                 },
                 "strings": {
                     "customer": session.customer_name or _("Customer"),
@@ -105,6 +111,8 @@ class ConversationMixin:
                     "statuses": {value: str(label) for value, label in Status.choices},
                     "live": _("Live"),
                     "offline": _("Reconnecting…"),
+                    "fileRemoved": _("File removed"),
+                    "uploadCancelled": _("Sending the files was cancelled."),
                 },
             },
         }
@@ -253,6 +261,12 @@ class ConversationMixin:
             who = labels.get(message.author) or (message.agent.public_name if message.agent else _("Agent"))
             note = f" [{_('Internal note')}]" if message.is_internal else ""
             lines.append(f"[{when}] {who}{note}: {message.content}")
+            for item in message.attachment_list:
+                name = item.name or _("File removed")
+                lines.append(
+                    "    "
+                    + _("File: %(name)s (%(size)s)") % {"name": name, "size": filesizeformat(item.size)}
+                )
         response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="chat-{session.pk}.txt"'
         response["Cache-Control"] = "no-store"

@@ -160,9 +160,11 @@ class InboxMixin:
 
     @admin.display(description=gettext_lazy("Last message"), empty_value="")
     def last_message_column(self, session):
-        if not session.last_message_preview:
+        if session.last_message_preview is None:
             return ""
         text = Truncator(" ".join(session.last_message_preview.split())).chars(LAST_MESSAGE_CHARS)
+        if not text:  # only a message with files has no text
+            text = "📎 " + _("Photo or document")
         who = _("Agent") if session.last_message_author == ChatMessage.Author.AGENT else _("Customer")
         return format_html('<span class="inbox-sub inbox-who">{}</span>{}', who, text)
 

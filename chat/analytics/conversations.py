@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Avg, CharField, Count, Max, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
-from chat.models import ChatMessage, ChatSession
+from chat.models import ChatAttachment, ChatMessage, ChatSession
 
 from .days import local_day_bounds
 from .sql import DURATION_SECONDS, FRT_SECONDS
@@ -27,6 +27,7 @@ CONVERSATION_FIELDS = [
     "response_avg_seconds",
     "response_max_seconds",
     "agent_replies",
+    "files",
     "duration_seconds",
     "satisfaction_rating",
     "satisfaction_comment",
@@ -54,6 +55,9 @@ def conversations(first: date, last: date) -> QuerySet:
         session=OuterRef("pk"), author=ChatMessage.Author.AGENT, is_internal=False
     ).order_by()
 
+    # Files the customer and the agents sent (internal notes' files left out, like the notes).
+    files = ChatAttachment.objects.filter(session=OuterRef("pk"), message__is_internal=False).order_by()
+
     def reply_figure(aggregate):
         return Subquery(replies.values("session").annotate(figure=aggregate).values("figure")[:1])
 
@@ -72,6 +76,7 @@ def conversations(first: date, last: date) -> QuerySet:
             response_avg_seconds=reply_figure(Avg("response_seconds")),
             response_max_seconds=reply_figure(Max("response_seconds")),
             agent_replies=Coalesce(reply_figure(Count("id")), 0),
+            files=Coalesce(Subquery(files.values("session").annotate(n=Count("id")).values("n")[:1]), 0),
         )
         .values(*CONVERSATION_FIELDS)
         .order_by("started_at", "id")

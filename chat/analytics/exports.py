@@ -180,6 +180,7 @@ CONVERSATION_COLUMNS = (
     _duration("response_avg_seconds", gettext_lazy("Response time, average")),
     _duration("response_max_seconds", gettext_lazy("Response time, longest")),
     Column(lambda: _("Agent replies"), lambda row, context: COUNT.csv(row["agent_replies"])),
+    Column(lambda: _("Files"), lambda row, context: COUNT.csv(row["files"])),
     _duration("duration_seconds", gettext_lazy("Chat duration")),
     Column(_field_label("satisfaction_rating"), lambda row, context: COUNT.csv(row["satisfaction_rating"])),
     Column(_field_label("satisfaction_comment"), lambda row, context: row["satisfaction_comment"]),

@@ -31,12 +31,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import ChatMessage, ChatSession
+from chat.models import ChatAttachment, ChatMessage, ChatSession
 
 from .sql import DURATION_SECONDS, FRT_SECONDS
 from .units import COUNT, DURATION, ISSUES, RATING, SHARE, Unit
@@ -50,6 +50,8 @@ ABANDONED = Q(status=ChatSession.Status.ENDED, first_response_at__isnull=True)
 CUSTOMER_MESSAGE = Q(author=ChatMessage.Author.CUSTOMER)
 AGENT_REPLY = Q(author=ChatMessage.Author.AGENT)
 TIMED_REPLY = AGENT_REPLY & Q(response_seconds__isnull=False)
+# A photo or document the customer or an agent sent in the chat (not one of an internal note).
+FILES_SHOWN_TO_BOTH = ChatAttachment.objects.filter(session=OuterRef("pk"), message__is_internal=False)
 
 
 def within_sla():
@@ -286,6 +288,11 @@ METRICS = (
         "sla_share", _("Within the SLA"), SHARE,
         day=Ratio(SESSIONS, within_sla, "answered_sessions"), period=WeightedBy("answered_sessions"),
         card=HIGHER_IS_BETTER, chart="sla", admin_list=True,
+    ),
+    Metric(
+        "chats_with_attachments", _("Chats with files"), COUNT,
+        day=Aggregate(SESSIONS, lambda: Count("id", filter=Q(Exists(FILES_SHOWN_TO_BOTH)))), period=Summed(),
+        card=NEUTRAL,
     ),
     Metric(
         "common_issues", _("Common issues"), ISSUES,

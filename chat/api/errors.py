@@ -21,7 +21,7 @@ def error_body(message, code: str, fields: dict | None = None) -> dict:
 def exception_handler(exc, context):
     headers = {}
     if isinstance(exc, ChatError):
-        fields = exc.fields if isinstance(exc, InvalidInput) else None
+        fields = getattr(exc, "fields", None) or None
         message = exc.message
         if isinstance(exc, InvalidInput) and fields and message == exc.default_message:
             message = _("Some fields are invalid.")

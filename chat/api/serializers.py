@@ -10,9 +10,34 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from chat import payloads
-from chat.models import ChatMessage, ChatSession, Issue
+from chat.models import ChatAttachment, ChatMessage, ChatSession, Issue
 
 # --- outputs ---------------------------------------------------------------------------
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=ChatAttachment.Kind.choices, read_only=True)
+    name = serializers.CharField(
+        read_only=True, help_text="The sender's file name, cleaned; blank once removed."
+    )
+    content_type = serializers.ChoiceField(
+        choices=["image/jpeg", "image/png", "image/webp", "application/pdf"], read_only=True
+    )
+    size = serializers.IntegerField(read_only=True, help_text="Bytes of the stored file.")
+    width = serializers.IntegerField(read_only=True, allow_null=True)
+    height = serializers.IntegerField(read_only=True, allow_null=True)
+    url = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The file (GET with the chat's key or a staff login); null once removed.",
+    )
+    thumbnail_url = serializers.CharField(
+        read_only=True, allow_null=True, help_text="A JPEG of at most 320×320 (images only)."
+    )
+
+    def to_representation(self, instance):
+        return payloads.attachment(instance)
 
 
 class MessageSerializer(serializers.Serializer):
@@ -23,6 +48,7 @@ class MessageSerializer(serializers.Serializer):
     client_id = serializers.UUIDField(read_only=True, allow_null=True)
     agent_name = serializers.CharField(read_only=True, allow_null=True)
     is_internal = serializers.BooleanField(read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
 
     def to_representation(self, instance):
         return payloads.message(instance)
@@ -141,6 +167,32 @@ class AgentMessageSerializer(serializers.Serializer):
     is_internal = serializers.BooleanField(default=False)
 
 
+class FilesUploadSerializer(serializers.Serializer):
+    files = serializers.ListField(
+        child=serializers.FileField(),
+        min_length=1,
+        max_length=settings.CHAT_ATTACHMENT_MAX_PER_MESSAGE,
+        help_text="1–5 files: JPEG, PNG, WebP or HEIC photos, or PDF documents.",
+    )
+    content = serializers.CharField(
+        max_length=settings.CHAT_MAX_MESSAGE_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="An optional caption.",
+    )
+    client_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="Sender-made UUID; a retried upload with the same value returns the first message.",
+    )
+
+
+class StaffFilesUploadSerializer(FilesUploadSerializer):
+    is_internal = serializers.BooleanField(
+        default=False, help_text="Agent-only note, never shown to the customer."
+    )
+
+
 class TransferSerializer(serializers.Serializer):
     to_agent = serializers.IntegerField(help_text="User id of the agent who takes the chat.")
 
@@ -176,9 +228,11 @@ class ErrorSerializer(serializers.Serializer):
 
 __all__ = [
     "AgentMessageSerializer",
+    "AttachmentSerializer",
     "AgentSessionSerializer",
     "CustomerSessionSerializer",
     "ErrorSerializer",
+    "FilesUploadSerializer",
     "MessageCreateSerializer",
     "MessageListSerializer",
     "MessageSerializer",
@@ -186,5 +240,6 @@ __all__ = [
     "SessionEndSerializer",
     "SessionKeySerializer",
     "SessionOpenSerializer",
+    "StaffFilesUploadSerializer",
     "TransferSerializer",
 ]

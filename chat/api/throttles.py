@@ -77,3 +77,19 @@ class MessageSessionThrottle(ChatRateThrottle):
             return None
         ident = hashlib.sha256(key.bytes).hexdigest()[:32]
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class UploadSessionThrottle(MessageSessionThrottle):
+    """Files sent into one chat count with its messages. The key is read from the
+    ``X-Chat-Session`` header only, so that a flood is refused before its upload is read."""
+
+    def get_cache_key(self, request, view):
+        raw = request.META.get(SESSION_HEADER)
+        if not isinstance(raw, str):
+            return None
+        try:
+            key = uuid.UUID(raw.strip())
+        except ValueError:
+            return None
+        ident = hashlib.sha256(key.bytes).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from .analytics import AnalyticsView
+from .attachments import AttachmentFileView, AttachmentThumbnailView, CustomerUploadView, StaffUploadView
 from .views import AgentTicketView, CustomerChatViewSet, StaffSessionViewSet
 
 router = SimpleRouter()
@@ -16,6 +17,12 @@ urlpatterns = [
     path("end", customer({"post": "end"}), name="chat-end"),
     path("messages", customer({"get": "messages"}), name="chat-messages"),
     path("queue", customer({"get": "queue"}), name="chat-queue"),
+    path("attachments", CustomerUploadView.as_view(), name="chat-attachments"),
+    path("attachments/<int:pk>", AttachmentFileView.as_view(), name="chat-attachment"),
+    path(
+        "attachments/<int:pk>/thumbnail", AttachmentThumbnailView.as_view(), name="chat-attachment-thumbnail"
+    ),
+    path("sessions/<int:pk>/attachments/", StaffUploadView.as_view(), name="staff-session-attachments"),
     path("agent-ticket", AgentTicketView.as_view(), name="chat-agent-ticket"),
     path("analytics/", AnalyticsView.as_view(), name="chat-analytics"),
     path("", include(router.urls)),

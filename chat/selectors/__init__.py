@@ -1,10 +1,11 @@
 """Reads that screens, endpoints and sockets need. Nothing here writes.
 
 By concern: sessions.py (one chat and its messages), queue.py (the waiting queue),
-inbox.py (the admin inbox), agents.py (agents and canned responses). Import from here.
+inbox.py (the admin inbox), agents.py (agents and canned responses), attachments.py (files). Import from here.
 """
 
 from .agents import agents_with_load, canned_responses, reply_capable_agents
+from .attachments import attachment_for_customer, attachment_for_staff, customer_file_count
 from .inbox import (
     INBOX_ORDERING,
     OPEN_STATUSES,
@@ -34,6 +35,7 @@ from .sessions import (
     staff_sessions,
     status_rank,
     transcript,
+    with_attachments,
 )
 
 __all__ = [
@@ -45,8 +47,11 @@ __all__ = [
     "available_agents_count",
     "average_wait_per_chat_seconds",
     "agents_with_load",
+    "attachment_for_customer",
+    "attachment_for_staff",
     "canned_responses",
     "chat_for_staff",
+    "customer_file_count",
     "customer_session",
     "estimate_wait_seconds",
     "idle_session_ids",
@@ -64,4 +69,5 @@ __all__ = [
     "staff_sessions",
     "status_rank",
     "transcript",
+    "with_attachments",
 ]

@@ -2,13 +2,13 @@
 
 import uuid
 
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from chat import policy
 from chat.exceptions import InvalidInput, SessionNotFound
-from chat.models import ChatMessage, ChatSession
+from chat.models import ChatAttachment, ChatMessage, ChatSession
 
 Status = ChatSession.Status
 TRANSCRIPT_LIMIT = 500
@@ -51,6 +51,14 @@ def session_for_staff(pk: int) -> ChatSession:
         raise SessionNotFound() from exc
 
 
+def with_attachments(messages: QuerySet[ChatMessage]) -> QuerySet[ChatMessage]:
+    """``messages`` with their files as ``attachment_list`` (one query for all of them), which
+    chat/payloads.py reads."""
+    return messages.prefetch_related(
+        Prefetch("attachments", queryset=ChatAttachment.objects.order_by("id"), to_attr="attachment_list")
+    )
+
+
 def messages_after(
     *, session: ChatSession, after: int = 0, include_internal: bool = False, limit: int = 500
 ) -> QuerySet[ChatMessage]:
@@ -58,13 +66,15 @@ def messages_after(
     qs = ChatMessage.objects.filter(session_id=session.pk, id__gt=after)
     if not include_internal:
         qs = qs.filter(is_internal=False)
-    return qs.select_related("agent").order_by("id")[:limit]
+    return with_attachments(qs.select_related("agent").order_by("id"))[:limit]
 
 
 def transcript(*, session: ChatSession, limit: int | None = TRANSCRIPT_LIMIT) -> list[ChatMessage]:
     """The last ``limit`` messages of a chat (all with None), internal notes included, oldest
     first."""
-    latest = ChatMessage.objects.filter(session_id=session.pk).select_related("agent").order_by("-id")[:limit]
+    latest = with_attachments(
+        ChatMessage.objects.filter(session_id=session.pk).select_related("agent").order_by("-id")
+    )[:limit]
     return list(reversed(latest))
 
 

@@ -6,11 +6,12 @@ transaction and announces its live events after commit (chat/live/announce.py); 
 ``publishing_batch`` so a call's events reach Redis in one round trip. The REST API, the
 admin, the consumers and the management commands call these functions and nothing else.
 
-By concern: sessions.py (a chat's life), messages.py (posting), assignment.py (who answers),
-retention.py (LGPD). Import from here.
+By concern: sessions.py (a chat's life), messages.py (posting), attachments.py (posting
+files), assignment.py (who answers), retention.py (LGPD). Import from here.
 """
 
 from .assignment import session_claim, session_transfer, user_set_accepting_chats
+from .attachments import agent_files_post, customer_files_post
 from .common import MAX_COMMENT_LENGTH
 from .messages import PostResult, agent_message_post, customer_message_post
 from .retention import AnonymizeResult, removed_message_text, sessions_anonymize
@@ -20,8 +21,10 @@ __all__ = [
     "MAX_COMMENT_LENGTH",
     "AnonymizeResult",
     "PostResult",
+    "agent_files_post",
     "agent_message_post",
     "close_idle_sessions",
+    "customer_files_post",
     "customer_message_post",
     "removed_message_text",
     "session_claim",

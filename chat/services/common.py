@@ -11,11 +11,14 @@ from chat.models import ChatMessage, ChatSession
 MAX_COMMENT_LENGTH = 1000
 
 
-def clean_content(content) -> str:
+def clean_content(content, *, allow_empty: bool = False) -> str:
+    """A message's text; ``allow_empty`` for a message that carries files (a caption)."""
+    if content is None and allow_empty:
+        content = ""
     if not isinstance(content, str):
         raise InvalidInput(fields={"content": [_("Must be text.")]})
     text = content.strip()
-    if not text:
+    if not text and not allow_empty:
         raise InvalidInput(fields={"content": [_("The message is empty.")]})
     if len(text) > settings.CHAT_MAX_MESSAGE_LENGTH:
         raise InvalidInput(
@@ -59,5 +62,6 @@ def add_system_message(session: ChatSession, text: str, now) -> ChatMessage:
     message = ChatMessage.objects.create(
         session=session, author=ChatMessage.Author.SYSTEM, content=text, created_at=now
     )
+    message.attachment_list = []
     announce.message(session, message)
     return message

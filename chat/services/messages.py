@@ -39,13 +39,22 @@ class PostResult:
 
 
 @publishing_batch()
-def customer_message_post(*, session_key: uuid.UUID | str, content: str, client_id=None) -> PostResult:
+def customer_message_post(
+    *, session_key: uuid.UUID | str, content: str, client_id=None, files=None
+) -> PostResult:
     """Store a customer's message in the chat their key opens (SessionNotFound if none;
     SessionEnded once it ended). The open chat is stamped and the message stored in one
-    statement on PostgreSQL, two elsewhere (chat/services/message_sql.py)."""
-    text = clean_content(content)
+    statement on PostgreSQL, two elsewhere (chat/services/message_sql.py).
+
+    ``files``: attachments already checked and stored (chat/services/attachments.py, which
+    calls this); their rows are written after the message's, in one transaction with it,
+    and the content may then be empty (a caption)."""
+    text = clean_content(content, allow_empty=bool(files))
     key = selectors.parse_session_key(session_key)
     try:
+        if files:
+            with transaction.atomic():
+                return _post_customer_message(key, text, client_id, files)
         return _post_customer_message(key, text, client_id)
     except IntegrityError as exc:
         return _first_post(exc, client_id, session__session_id=key)
@@ -53,20 +62,21 @@ def customer_message_post(*, session_key: uuid.UUID | str, content: str, client_
 
 @publishing_batch()
 def agent_message_post(
-    *, session_pk: int, agent, content: str, client_id=None, is_internal: bool = False
+    *, session_pk: int, agent, content: str, client_id=None, is_internal: bool = False, files=None
 ) -> PostResult:
     """Store an agent's reply (or, with ``is_internal``, a note only agents see) in chat
     ``session_pk``, found and locked here in one query. A reply to a waiting chat claims it
-    for the agent. The message's ``session`` is the chat as the message left it."""
+    for the agent. The message's ``session`` is the chat as the message left it.
+    ``files``: as for :func:`customer_message_post`."""
     policy.require(agent, policy.WRITE_NOTES if is_internal else policy.REPLY)
-    text = clean_content(content)
+    text = clean_content(content, allow_empty=bool(files))
     try:
         with transaction.atomic():
             try:
                 current = ChatSession.objects.select_for_update().get(pk=session_pk)
             except ChatSession.DoesNotExist as exc:
                 raise SessionNotFound() from exc
-            return _post_locked(current, text, client_id, agent, is_internal)
+            return _post_locked(current, text, client_id, agent, is_internal, files)
     except IntegrityError as exc:
         return _first_post(exc, client_id, session_id=session_pk)
 
@@ -80,15 +90,15 @@ def _first_post(error: IntegrityError, client_id, **chat) -> PostResult:
     """
     if client_id is None:
         raise error
-    existing = (
-        ChatMessage.objects.filter(client_id=client_id, **chat).select_related("session", "agent").first()
-    )
+    existing = selectors.with_attachments(
+        ChatMessage.objects.filter(client_id=client_id, **chat).select_related("session", "agent")
+    ).first()
     if existing is None:
         raise error
     return PostResult(existing, created=False, announced=announce.message(existing.session, existing))
 
 
-def _post_customer_message(key: uuid.UUID, text: str, client_id) -> PostResult:
+def _post_customer_message(key: uuid.UUID, text: str, client_id, files=None) -> PostResult:
     now = timezone.now()
     message = ChatMessage(author=Author.CUSTOMER, content=text, created_at=now, client_id=client_id)
     posted = message_sql.post_to_open_chat(session_key=key, message=message, now=now)
@@ -99,7 +109,8 @@ def _post_customer_message(key: uuid.UUID, text: str, client_id) -> PostResult:
             return PostResult(existing, created=False)
         raise SessionEnded()
     current, message = posted
-    if current.issue in ("", Issue.OTHER):
+    message.attachment_list = files.attach(current, message) if files else []
+    if text and current.issue in ("", Issue.OTHER):
         # A label derived from the text, so it is written on its own: guarded, it never
         # overwrites a concurrent one, and if it were lost the next message would set it.
         issue = classify(text, current.topic)
@@ -115,10 +126,14 @@ def _post_customer_message(key: uuid.UUID, text: str, client_id) -> PostResult:
 def _message_with_client_id(session: ChatSession, client_id) -> ChatMessage | None:
     if client_id is None:
         return None
-    return ChatMessage.objects.filter(session_id=session.pk, client_id=client_id).first()
+    return selectors.with_attachments(
+        ChatMessage.objects.filter(session_id=session.pk, client_id=client_id)
+    ).first()
 
 
-def _post_locked(current: ChatSession, text: str, client_id, agent, is_internal: bool) -> PostResult:
+def _post_locked(
+    current: ChatSession, text: str, client_id, agent, is_internal: bool, files=None
+) -> PostResult:
     """An agent's reply or note, the chat's row locked."""
     if current.status == Status.ENDED:
         # A retry of a message sent before the chat ended still gets its first answer.
@@ -154,6 +169,7 @@ def _post_locked(current: ChatSession, text: str, client_id, agent, is_internal:
         current.last_message_at = now
         fields.append("last_message_at")
     message.save()
+    message.attachment_list = files.attach(current, message) if files else []
     if current.assigned_agent_id == agent.pk:
         current.agent_read_message_id = message.pk
         fields.append("agent_read_message_id")

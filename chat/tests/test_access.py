@@ -221,7 +221,8 @@ class TestAudit:
         ChatSession.objects.filter(pk=chat.pk).update(ended_at=chat.started_at.replace(year=2020))
         call_command("anonymize_sessions", "--messages", stdout=open("/dev/null", "w"))  # noqa: SIM115
         entry = AuditEntry.objects.get(action=Action.ANONYMIZED)
-        assert entry.detail == "1 chats, 2 messages" and entry.actor is None  # the customer's and the note
+        # the customer's message and the note
+        assert entry.detail == "1 chats, 2 messages, 0 files" and entry.actor is None
         call_command("anonymize_sessions", stdout=open("/dev/null", "w"))  # noqa: SIM115
         assert AuditEntry.objects.filter(action=Action.ANONYMIZED).count() == 2  # nothing is removed
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from chat import policy, services
 from chat.models import CannedResponse, ChatAnalytics, ChatSession
+from chat.tests import files
 from chat.tests.test_consumers import WAIT, agent_socket, close_code, run, session_cookie
 from conftest import make_staff
 from jtchat.settings import BASE_DIR
@@ -97,6 +98,7 @@ class Case:
     expected: dict
     data: dict = field(default_factory=dict)
     capability: str = ""  # a name shared by the admin's and the API's case for one capability
+    files: bool = False  # sent as multipart/form-data with a real PNG in ``files``
 
 
 def get(path, expected, **kw):
@@ -129,6 +131,9 @@ def model_admin(
 
 
 CHAT = "/admin/chat/chatsession/{chat}"
+FILE = Expect(
+    {**everyone(404), "customer_a": 200, "clerk": 403, **dict.fromkeys(VIEW, 200)}, {"customer_a"} | VIEW
+)
 ROWS: dict[str, list[Case]] = {
     "": [get("/", everyone(200))],
     "healthz": [get("/healthz", everyone(200))],
@@ -210,6 +215,15 @@ ROWS: dict[str, list[Case]] = {
     "api/chat/end": [post("/api/chat/end", customers(200, 400), {"rating": 5})],
     "api/chat/messages": [get("/api/chat/messages", customers(200, 400))],
     "api/chat/queue": [get("/api/chat/queue", everyone(200))],
+    "api/chat/attachments": [
+        post("/api/chat/attachments", customers(201, 400), {"content": "Olha"}, files=True)
+    ],
+    # A's photo: its customer and staff who view chats; anyone else, B's key included, 404.
+    "api/chat/attachments/<int:pk>": [get("/api/chat/attachments/{file}", FILE)],
+    "api/chat/attachments/<int:pk>/thumbnail": [get("/api/chat/attachments/{file}/thumbnail", FILE)],
+    "api/chat/sessions/<int:pk>/attachments/": [
+        post("/api/chat/sessions/{chat}/attachments/", api(201, REPLY), files=True, capability="reply")
+    ],
     "api/chat/agent-ticket": [get("/api/chat/agent-ticket", api(200, VIEW))],
     "api/chat/analytics/": [get("/api/chat/analytics/", api(200, METRICS), capability="metrics")],
     "api/chat/^sessions/$": [get("/api/chat/sessions/", api(200, VIEW), capability="view")],
@@ -294,6 +308,9 @@ def world(django_user_model):
     chat_b = services.session_open(customer_name="Beto Cliente")
     services.customer_message_post(session_key=chat_a.session_id, content="Cadê meu pacote?")
     note = services.agent_message_post(session_pk=chat_a.pk, agent=other, content="VIP", is_internal=True)
+    photo = services.customer_files_post(
+        session_key=chat_a.session_id, files=[files.upload("caixa.png", files.png_bytes())]
+    )
     day = ChatAnalytics.objects.create(date=timezone.localdate())
     return {
         "users": users,
@@ -308,6 +325,7 @@ def world(django_user_model):
             "group": Group.objects.get(name="Agentes").pk,
             "ct": ContentType.objects.get_for_model(ChatSession).pk,
             "last": note.message.pk,
+            "file": photo.message.attachment_list[0].pk,
         },
     }
 
@@ -328,6 +346,10 @@ def answer(client: Client, case: Case, ids: dict) -> int:
     }
     if case.method == "get":
         return client.get(path).status_code
+    if case.files:
+        return client.post(
+            path, {**data, "files": [files.upload("etiqueta.png", files.png_bytes())]}
+        ).status_code
     if path.startswith("/api/"):
         return getattr(client, case.method)(path, data, content_type="application/json").status_code
     return client.post(path, data).status_code
@@ -452,8 +474,10 @@ def test_a_customer_socket_opens_only_its_own_chat_and_never_a_note(world, commi
         assert ready["session"]["customer_name"] == "Beto Cliente"
         socket_a = await hello(str(chat_a.session_id))
         assert (await socket_a.receive_json_from(WAIT))["type"] == "ready"
-        history = [(await socket_a.receive_json_from(WAIT))["message"]["content"]]
-        assert history == ["Cadê meu pacote?"]  # the note is not in the customer's history
+        history = [(await socket_a.receive_json_from(WAIT))["message"] for _ in range(2)]
+        # the note is not in the customer's history; the photo is
+        assert [message["content"] for message in history] == ["Cadê meu pacote?", ""]
+        assert history[1]["attachments"][0]["name"] == "caixa.png"
         await committed(
             services.agent_message_post,
             session_pk=chat_a.pk,

@@ -10,7 +10,8 @@ from chat.services import sessions_anonymize
 class Command(BaseCommand):
     help = (
         "Blank IP, user agent, name, e-mail, tracking code and comment of chats that ended more "
-        "than N days ago (default: CHAT_RETENTION_DAYS); --messages also blanks message text. "
+        "than N days ago (default: CHAT_RETENTION_DAYS); --messages also blanks message text and "
+        "deletes the files sent in them. "
         "Metrics are kept."
     )
 
@@ -22,7 +23,9 @@ class Command(BaseCommand):
             help="Age in days of the chats' end (default: the CHAT_RETENTION_DAYS setting).",
         )
         parser.add_argument(
-            "--messages", action="store_true", help="Also replace the text of their messages."
+            "--messages",
+            action="store_true",
+            help="Also replace the text of their messages and delete their files.",
         )
 
     def handle(self, *args, **options):
@@ -35,5 +38,5 @@ class Command(BaseCommand):
             raise CommandError(f"--older-than-days must be 1 or more (got {days}).") from exc
         summary = f"Anonymized {result.sessions} chat(s) ended more than {days} day(s) ago"
         if options["messages"]:
-            summary += f" and {result.messages} message(s)"
+            summary += f" and {result.messages} message(s), deleting {result.files} file(s)"
         self.stdout.write(summary + ".")

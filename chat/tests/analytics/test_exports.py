@@ -78,7 +78,8 @@ def test_conversations_one_row_each_with_every_column(manager_client, day_of_cha
     assert header == [
         "Conversa", "Início", "Fim", "Situação", "Encerrada por", "Atendente", "Nome do cliente", "Assunto",
         "Problema", "Primeira resposta (min:s)", "Tempo médio de resposta (min:s)",
-        "Tempo de resposta, maior (min:s)", "Respostas do atendente", "Duração (min:s)", "Nota", "Comentário",
+        "Tempo de resposta, maior (min:s)", "Respostas do atendente", "Arquivos", "Duração (min:s)", "Nota",
+        "Comentário",
     ]  # fmt: skip
     record = dict(zip(header, first, strict=True))
     assert record["Conversa"] == str(answered.pk)
@@ -93,6 +94,7 @@ def test_conversations_one_row_each_with_every_column(manager_client, day_of_cha
     assert record["Tempo médio de resposta (min:s)"] == "1:40"  # (80 + 120) / 2; the note is left out
     assert record["Tempo de resposta, maior (min:s)"] == "2:00"
     assert record["Respostas do atendente"] == "2"
+    assert record["Arquivos"] == "0"
     assert record["Duração (min:s)"] == "20:00"
     assert record["Nota"] == "4"
     assert record["Comentário"] == "Ótimo, resolveu; obrigado"  # the ; is quoted, not a new cell

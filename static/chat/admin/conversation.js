@@ -1,5 +1,5 @@
-/* The conversation page: live transcript, typing, reply box with canned responses (a module
- * on lib/ and agent-socket.js).
+/* The conversation page: live transcript, typing, reply box with canned responses and files
+ * (a module on lib/, agent-socket.js and attachments.js).
  *
  * Message text is only ever set with textContent. Replies go to the admin's reply URL
  * (the same service as everywhere) and the answer is shown at once; the socket's copy of
@@ -10,6 +10,7 @@ import { request, withRetries } from "../lib/http.js";
 import { newClientId } from "../lib/ids.js";
 import { clockTime } from "../lib/time.js";
 import { connectAgentSocket, setLiveState } from "./agent-socket.js";
+import { attachToReplyForm, renderFiles } from "./attachments.js";
 import { attachCannedResponses } from "./canned.js";
 
 const configElement = document.getElementById("conversation-config");
@@ -90,10 +91,16 @@ function conversation(configElement) {
     time.dateTime = message.created_at;
     time.textContent = clockTime(message.created_at);
     meta.append(author, " ", time);
-    var body = document.createElement("p");
-    body.className = "msg-body";
-    body.textContent = message.content;
-    item.append(meta, body);
+    var files = document.createElement("ul");
+    files.className = "msg-files";
+    renderFiles(files, message.attachments, S);
+    item.append(meta, files);
+    if (message.content) {
+      var body = document.createElement("p");
+      body.className = "msg-body";
+      body.textContent = message.content;
+      item.appendChild(body);
+    }
 
     // Keep id order even when a catch-up answer and a live event cross.
     var after = null;
@@ -237,8 +244,26 @@ function conversation(configElement) {
     errorLine.hidden = !text;
   }
 
+  function sent(message) {
+    appendMessage(message);
+    textarea.value = "";
+    clientIdInput.value = newClientId();
+    sendTyping(false);
+    scrollToEnd();
+  }
+
   function send(event) {
     event.preventDefault();
+    if (files && files.hasFiles()) {
+      canned.close();
+      showError("");
+      sendButton.disabled = true;
+      files.send(sent).finally(function () {
+        sendButton.disabled = false;
+        textarea.focus();
+      });
+      return;
+    }
     if (!textarea.value.trim()) {
       textarea.focus();
       return;
@@ -281,7 +306,15 @@ function conversation(configElement) {
   }
 
   var canned = null;
+  var files = null;
   if (form) {
+    files = attachToReplyForm({
+      form: form,
+      textarea: textarea,
+      url: config.urls.attachments,
+      strings: S,
+      onError: showError,
+    });
     canned = attachCannedResponses({
       textarea: textarea,
       suggestions: suggestions,

@@ -1,8 +1,10 @@
 /*
  * The message box: Enter sends (Shift+Enter is a new line), a counter near the length
- * limit, the box growing with its text, and typing frames while the customer types.
+ * limit, the box growing with its text, and typing frames while the customer types. Files
+ * chosen with the picker (attachments.js) go with the text, which is then their caption.
  */
 import { format } from "../lib/format.js";
+import * as attachments from "./attachments.js";
 import { S, $, maxLength } from "./config.js";
 import * as outbox from "./outbox.js";
 import * as session from "./session.js";
@@ -32,7 +34,7 @@ function submit(event) {
     event.preventDefault();
   }
   const text = input.value.trim();
-  if (!text || session.isEnded() || !session.currentKey()) {
+  if ((!text && !attachments.hasFiles()) || session.isEnded() || !session.currentKey()) {
     return;
   }
   if (text.length > maxLength) {
@@ -42,7 +44,7 @@ function submit(event) {
   typing.stop();
   input.value = "";
   update();
-  outbox.send(text);
+  outbox.send(text, attachments.take());
   input.focus();
 }
 
@@ -64,6 +66,7 @@ export function init() {
 
 export function clear() {
   input.value = "";
+  attachments.clear();
   update();
 }
 

@@ -4,12 +4,13 @@
  * This module wires the others: start.js (the form), session.js (the chat and its key),
  * outbox.js (sending), transport.js (socket, polling, catch-up), view.js (the message
  * log), status.js (greeting, status and connection lines), typing.js, composer.js,
- * rating.js and transcript.js. Each owns its own state.
+ * attachments.js (files), rating.js and transcript.js. Each owns its own state.
  *
  * Support handle: window.jtChat.state() returns a snapshot of the connection;
  * window.jtChat.dropSocket() drops the live socket as a network cut would.
  */
 import { withRetries } from "../lib/http.js";
+import * as attachments from "./attachments.js";
 import * as composer from "./composer.js";
 import { S, $, present, urls } from "./config.js";
 import * as outbox from "./outbox.js";
@@ -54,6 +55,7 @@ function showChatView() {
 
 function resetConversationView() {
   view.reset();
+  attachments.forget();
   rating.reset();
   composer.clear();
   status.showAlert("");
@@ -156,6 +158,9 @@ function boot() {
 
   start.init(beginConversation);
   composer.init();
+  attachments.init();
+  attachments.initDialog();
+  view.onAction(outbox.act);
   rating.init();
   transcript.init();
   document.querySelectorAll("[data-action=new-chat]").forEach((button) => {

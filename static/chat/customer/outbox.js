@@ -8,12 +8,17 @@
  * retrying, tried again with back-off, sooner when the network or the socket comes back.
  * 429: shown as "sending too fast, wait N s" counting down from Retry-After, and sent when
  * the wait is over (not before, whatever else happens). Any other refusal: shown as failed.
+ *
+ * A message with files (attachments.js) goes the same way, uploaded with a progress bar; it
+ * is kept in memory only (localStorage cannot hold the files). Cancelled, it waits aside
+ * until the customer retries it (same client_id) or removes it.
  */
 import { Alarm } from "../lib/backoff.js";
 import { format } from "../lib/format.js";
 import { withRetries } from "../lib/http.js";
 import { newClientId } from "../lib/ids.js";
 import { secondsUntil } from "../lib/time.js";
+import * as attachments from "./attachments.js";
 import { S, urls } from "./config.js";
 import * as session from "./session.js";
 import { errorText, setNetworkDown } from "./status.js";
@@ -25,6 +30,7 @@ const SEND_BACKOFF_BASE_MS = 1000;
 const SEND_BACKOFF_MAX_MS = 30000;
 
 let items = [];
+const aside = new Map(); // client_id -> a cancelled message with files, until retried or removed
 let sending = false;
 const alarm = new Alarm();
 let countdownTimer = null;
@@ -34,11 +40,12 @@ export function size() {
 }
 
 function save() {
-  if (!items.length) {
+  const kept = items.filter((item) => !item.files);
+  if (!kept.length) {
     storageSet(STORAGE_OUTBOX, null);
     return;
   }
-  storageSet(STORAGE_OUTBOX, JSON.stringify({ session: session.currentKey(), items }));
+  storageSet(STORAGE_OUTBOX, JSON.stringify({ session: session.currentKey(), items: kept }));
 }
 
 function remove(clientId) {
@@ -51,11 +58,15 @@ function remove(clientId) {
 
 /** The server's copy of a message arrived by another way (socket, poll): done with it. */
 export function acknowledge(clientId) {
+  aside.delete(clientId);
   remove(clientId);
 }
 
-export function send(text) {
+export function send(text, files = []) {
   const item = { client_id: newClientId(), content: text, created_at: new Date().toISOString() };
+  if (files.length) {
+    item.files = files;
+  }
   items.push(item);
   save();
   view.addPending(item);
@@ -91,9 +102,32 @@ export function wake() {
   alarm.wake();
 }
 
+/** The customer's cancel, retry and remove buttons on an unsent message with files. */
+export function act(action, clientId) {
+  if (action === "cancel") {
+    const item = items.find((candidate) => candidate.client_id === clientId);
+    if (item) {
+      aside.set(clientId, item);
+      view.setState(clientId, "cancelled");
+      attachments.cancel(clientId);
+    }
+  } else if (action === "retry" && aside.has(clientId)) {
+    const item = aside.get(clientId);
+    aside.delete(clientId);
+    items.push(item);
+    view.setState(clientId, "sending");
+    flush();
+  } else if (action === "discard") {
+    aside.delete(clientId);
+    remove(clientId);
+    view.discard(clientId);
+  }
+}
+
 /** The chat is gone: forget its messages and stop any wait. */
 export function clear() {
   items = [];
+  aside.clear();
   storageSet(STORAGE_OUTBOX, null);
   stopCountdown();
   alarm.wake({ force: true });
@@ -124,6 +158,9 @@ function beforeRetry(item, answer, delay) {
 }
 
 function post(item) {
+  if (item.files) {
+    return attachments.send(item, (fraction) => view.setProgress(item.client_id, fraction));
+  }
   return session.call("POST", urls.message, {
     session_id: session.currentKey(),
     author: "user",

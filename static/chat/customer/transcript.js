@@ -1,6 +1,7 @@
 /* The conversation as a .txt download (UTF-8 with BOM, CRLF), made in the page. */
 import { format } from "../lib/format.js";
 import { dateAndTime } from "../lib/time.js";
+import { transcriptLines } from "./attachments.js";
 import { S, $ } from "./config.js";
 import * as session from "./session.js";
 import { authorLabel, shownEntries } from "./view.js";
@@ -28,6 +29,7 @@ export function build() {
     const who = entry.author === "customer" ? customerName : authorLabel(entry);
     const body = String(entry.content).split(/\r\n|\r|\n/).join("\r\n    ");
     lines.push("[" + dateAndTime(entry.createdAt) + "] " + who + ": " + body);
+    transcriptLines(entry).forEach((line) => lines.push("    " + line));
   });
   return lines.join("\r\n") + "\r\n";
 }

@@ -8,6 +8,7 @@
  */
 import { linkify } from "../lib/linkify.js";
 import { clockTime, toDate } from "../lib/time.js";
+import { renderFiles, renderLocalFiles } from "./attachments.js";
 import { S, $ } from "./config.js";
 
 const scroller = $("message-log");
@@ -47,10 +48,15 @@ function createElement(entry) {
     author.textContent = authorLabel(entry) + (entry.author === "agent" ? "" : ":");
     bubble.appendChild(author);
   }
-  const text = document.createElement("p");
-  text.className = "msg__text";
-  text.appendChild(linkify(entry.content));
-  bubble.appendChild(text);
+  const files = document.createElement("div");
+  files.className = "msg__files";
+  bubble.appendChild(files);
+  if (entry.content) {
+    const text = document.createElement("p");
+    text.className = "msg__text";
+    text.appendChild(linkify(entry.content));
+    bubble.appendChild(text);
+  }
   item.appendChild(bubble);
 
   const meta = document.createElement("p");
@@ -66,9 +72,31 @@ function createElement(entry) {
   entry.element = item;
   entry.timeElement = time;
   entry.statusElement = status;
+  entry.filesElement = files;
   entryByElement.set(item, entry);
+  renderEntryFiles(entry);
   render(entry);
   return item;
+}
+
+function renderEntryFiles(entry) {
+  const files = entry.filesElement;
+  if (entry.attachments && entry.attachments.length) {
+    renderFiles(files, entry.attachments);
+  } else if (entry.files && entry.files.length) {
+    renderLocalFiles(files, entry.files);
+  }
+  files.hidden = !files.childElementCount;
+}
+
+function actionButton(label, action, clientId) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "msg__action";
+  button.dataset.action = action;
+  button.dataset.clientId = clientId;
+  button.textContent = label;
+  return button;
 }
 
 function renderState(entry) {
@@ -77,6 +105,13 @@ function renderState(entry) {
   if (status.dataset.shown === shown && shown === "throttled") {
     // A countdown: only the visible number changes; the announcement is made once.
     status.querySelector("[aria-hidden]").textContent = entry.note;
+    return;
+  }
+  if (status.dataset.shown === shown && shown === "uploading") {
+    status.querySelector("progress").value = Math.round((entry.progress || 0) * 100);
+    return;
+  }
+  if (shown === "uploading" && !entry.files) {
     return;
   }
   status.dataset.shown = shown;
@@ -94,6 +129,25 @@ function renderState(entry) {
   } else if (shown === "failed") {
     status.textContent = entry.note;
     status.setAttribute("role", "alert");
+    if (entry.files && entry.files.length) {
+      status.append(" ", actionButton(S.remove_message, "discard", entry.clientId));
+    }
+  } else if (entry.files && entry.files.length && ["sending", "uploading", "retrying"].includes(shown)) {
+    const bar = document.createElement("progress");
+    bar.className = "msg__progress";
+    bar.max = 100;
+    bar.value = Math.round((entry.progress || 0) * 100);
+    bar.setAttribute("aria-label", S.uploading);
+    if (shown === "retrying") {
+      status.append(S.retrying + " ");
+    }
+    status.append(bar, actionButton(S.cancel_upload, "cancel", entry.clientId));
+  } else if (shown === "cancelled") {
+    status.append(
+      S.upload_cancelled + " ",
+      actionButton(S.retry_upload, "retry", entry.clientId),
+      actionButton(S.remove_message, "discard", entry.clientId)
+    );
   } else if (shown === "throttled") {
     const spoken = document.createElement("span");
     spoken.className = "visually-hidden";
@@ -179,6 +233,10 @@ export function receive(message) {
     pending.createdAt = message.created_at;
     pending.state = "sent";
     byId.set(message.id, pending);
+    if (message.attachments && message.attachments.length) {
+      pending.attachments = message.attachments;
+      renderEntryFiles(pending);
+    }
     render(pending);
     place(pending);
     return "confirmed";
@@ -189,6 +247,7 @@ export function receive(message) {
     author: message.author === "user" ? "customer" : message.author,
     agentName: message.agent_name || "",
     content: message.content,
+    attachments: message.attachments || [],
     createdAt: message.created_at,
     state: "sent",
   });
@@ -202,6 +261,7 @@ export function addPending(item) {
     clientId: item.client_id,
     author: "customer",
     content: item.content,
+    files: item.files || null,
     createdAt: item.created_at,
     state: "sending",
   });
@@ -210,7 +270,38 @@ export function addPending(item) {
 /** True when the message with this client_id is shown and still waits for the server. */
 export function isPending(clientId) {
   const entry = byClientId.get(clientId);
-  return Boolean(entry) && entry.id == null && entry.state !== "failed";
+  return Boolean(entry) && entry.id == null && entry.state !== "failed" && entry.state !== "cancelled";
+}
+
+/** How much of an upload went out (0–1): shown as the message's progress bar. */
+export function setProgress(clientId, fraction) {
+  const entry = byClientId.get(clientId);
+  if (!entry || entry.id != null) {
+    return;
+  }
+  entry.progress = fraction;
+  entry.state = "uploading";
+  render(entry);
+}
+
+/** Take an unsent message off the log (its files were refused or the upload cancelled). */
+export function discard(clientId) {
+  const entry = byClientId.get(clientId);
+  if (!entry || entry.id != null) {
+    return;
+  }
+  byClientId.delete(clientId);
+  entry.element.remove();
+}
+
+/** Cancel, retry and remove buttons of unsent messages with files. */
+export function onAction(handler) {
+  list.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (button && list.contains(button)) {
+      handler(button.dataset.action, button.dataset.clientId);
+    }
+  });
 }
 
 export function isConfirmed(clientId) {
@@ -233,11 +324,11 @@ export function knownIds() {
   return Array.from(byId.keys());
 }
 
-/** The shown messages in order, for the transcript (failed ones left out). */
+/** The shown messages in order, for the transcript (failed and cancelled ones left out). */
 export function shownEntries() {
   return Array.from(list.children)
     .map((node) => entryByElement.get(node))
-    .filter((entry) => entry && entry.state !== "failed");
+    .filter((entry) => entry && entry.state !== "failed" && entry.state !== "cancelled");
 }
 
 export function reset() {
