@@ -99,4 +99,7 @@ def agent_session(session: ChatSession) -> dict:
         "last_message_at": iso_time(session.last_message_at),
         "satisfaction_rating": session.satisfaction_rating,
         "satisfaction_comment": session.satisfaction_comment,
+        "opened_without_agents": session.opened_without_agents,
+        "opened_outside_hours": session.opened_outside_hours,
+        "email_status": session.email_status,
     }

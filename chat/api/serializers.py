@@ -9,8 +9,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from chat import payloads
+from chat import links, payloads
 from chat.models import ChatAttachment, ChatMessage, ChatSession, Issue
+from chat.selectors import SERVICE_STATES
 
 # --- outputs ---------------------------------------------------------------------------
 
@@ -104,6 +105,9 @@ class AgentSessionSerializer(serializers.ModelSerializer):
             "last_message_at",
             "satisfaction_rating",
             "satisfaction_comment",
+            "opened_without_agents",
+            "opened_outside_hours",
+            "email_status",
         ]
         read_only_fields = fields
 
@@ -198,10 +202,30 @@ class TransferSerializer(serializers.Serializer):
 
 
 class QueueStatusSerializer(serializers.Serializer):
-    agents_available = serializers.IntegerField()
+    service = serializers.ChoiceField(
+        choices=SERVICE_STATES,
+        help_text="available: an agent can take a chat now; busy: agents online, all at their "
+        "maximum; closed: nobody available, outside business hours; offline: nobody available.",
+    )
+    agents_available = serializers.IntegerField(
+        help_text="Agents online, accepting chats and under their maximum."
+    )
     waiting_chats = serializers.IntegerField()
+    opens_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the service opens again (when closed), else null."
+    )
     position = serializers.IntegerField(required=False)
-    estimated_wait_seconds = serializers.IntegerField(required=False)
+    estimated_wait_seconds = serializers.IntegerField(
+        required=False, allow_null=True, help_text="null when nobody can answer (closed, offline)."
+    )
+
+
+class ReopenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=links.MAX_TOKEN_LENGTH, help_text="From the e-mail's link.")
+
+
+class CustomerEmailSerializer(SessionKeySerializer):
+    customer_email = serializers.EmailField(max_length=254)
 
 
 class CustomerSessionSerializer(PublicSessionSerializer):
@@ -230,6 +254,7 @@ __all__ = [
     "AgentMessageSerializer",
     "AttachmentSerializer",
     "AgentSessionSerializer",
+    "CustomerEmailSerializer",
     "CustomerSessionSerializer",
     "ErrorSerializer",
     "FilesUploadSerializer",
@@ -237,6 +262,7 @@ __all__ = [
     "MessageListSerializer",
     "MessageSerializer",
     "QueueStatusSerializer",
+    "ReopenSerializer",
     "SessionEndSerializer",
     "SessionKeySerializer",
     "SessionOpenSerializer",
