@@ -201,9 +201,9 @@ class RedisStore:
 
     # synchronous (request threads)
 
-    def customer_polled(self, session_pk: int, now: float) -> None:
+    def refresh(self, agents: dict[str, int], customers: dict[str, int], now: float) -> None:
         pipe = self.client.pipeline(transaction=False)
-        self.queue_refresh(pipe, {}, {POLL: session_pk}, now)
+        self.queue_refresh(pipe, agents, customers, now)
         self._run(pipe.execute)
 
     def online_agent_ids(self, now: float) -> set[int]:
@@ -296,12 +296,8 @@ def customer_connected(session_pk: int) -> bool:
 def customer_polled(session_pk: int) -> None:
     """The customer's page fetched its messages without a socket: it is here for a TTL.
     Never raises: presence is best effort, the request goes on."""
-    current = store()
     try:
-        if isinstance(current, MemoryStore):
-            current.refresh({}, {POLL: session_pk}, time.time())
-        else:
-            current.customer_polled(session_pk, time.time())
+        store().refresh({}, {POLL: session_pk}, time.time())
     except PresenceUnavailable:
         logger.warning("presence: could not record a poll", exc_info=True)
 

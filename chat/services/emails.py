@@ -111,13 +111,13 @@ def send_due_emails(*, now=None, limit: int = SEND_BATCH) -> SendResult:
                 message.send()
             except Exception as exc:  # the mail server's fault, or the network's
                 failed += 1
-                _failed(email.pk, exc)
+                _failed(email.pk, exc, now)
                 if connection is not None:
                     _close_quietly(connection)
                     connection = None
             else:
                 sent += 1
-                _sent(email.pk)
+                _sent(email.pk, now)
     finally:
         if connection is not None:
             _close_quietly(connection)
@@ -214,8 +214,7 @@ def _permanent(exc: Exception) -> bool:
 
 
 @publishing_batch()
-def _failed(pk: int, exc: Exception) -> None:
-    now = timezone.now()
+def _failed(pk: int, exc: Exception, now) -> None:
     with transaction.atomic():
         email = ReplyEmail.objects.select_for_update().get(pk=pk)
         session = (
@@ -245,8 +244,7 @@ def _failed(pk: int, exc: Exception) -> None:
 
 
 @publishing_batch()
-def _sent(pk: int) -> None:
-    now = timezone.now()
+def _sent(pk: int, now) -> None:
     with transaction.atomic():
         email = ReplyEmail.objects.select_for_update().get(pk=pk)
         session = (
