@@ -76,6 +76,8 @@ def public_session(session: ChatSession) -> dict:
         "ended_at": iso_time(session.ended_at),
         "ended_by": session.ended_by,
         "satisfaction_rating": session.satisfaction_rating,
+        # Whether the answer can reach them by e-mail (the address itself is not repeated).
+        "email_given": bool(session.customer_email),
     }
 
 

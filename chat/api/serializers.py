@@ -59,6 +59,9 @@ class PublicSessionSerializer(serializers.ModelSerializer):
     """What the customer may see of their own chat."""
 
     agent_name = serializers.CharField(read_only=True, allow_null=True)
+    email_given = serializers.BooleanField(
+        read_only=True, help_text="Whether the chat has an e-mail address the answer may go to."
+    )
 
     class Meta:
         model = ChatSession
@@ -73,6 +76,7 @@ class PublicSessionSerializer(serializers.ModelSerializer):
             "ended_at",
             "ended_by",
             "satisfaction_rating",
+            "email_given",
         ]
         read_only_fields = fields
 

@@ -201,7 +201,7 @@ def _cookie(client, user) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_agent_socket_makes_the_agent_available_and_waiting_customers_are_told(
     short_presence, client, django_user_model
 ):
@@ -231,7 +231,7 @@ def test_an_agent_socket_makes_the_agent_available_and_waiting_customers_are_tol
     async_to_sync(scenario)()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_staff_who_may_only_read_are_online_but_never_available(short_presence, client, django_user_model):
     reader = make_staff(django_user_model, "leitor")
     reader.user_permissions.add(
@@ -248,7 +248,7 @@ def test_staff_who_may_only_read_are_online_but_never_available(short_presence, 
     async_to_sync(scenario)()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_customer_socket_marks_when_the_customer_was_last_seen(short_presence):
     chat = services.session_open(customer_name="Carla")
 
