@@ -128,6 +128,11 @@ class ConversationMixin:
                     "offline": _("Reconnecting…"),
                     "fileRemoved": _("File removed"),
                     "uploadCancelled": _("Sending the files was cancelled."),
+                    "emailStatus": {
+                        EmailStatus.PENDING: _("E-mail waiting: it goes if the customer does not come back."),
+                        EmailStatus.SENT: _("E-mail sent to the customer just now."),
+                        EmailStatus.FAILED: _("E-mail not sent: trying again later."),
+                    },
                 },
             },
         }

@@ -120,18 +120,27 @@ def test_a_reply_by_email_brings_the_customer_back_through_a_real_mail_server(
             time.sleep(0.05)
         assert not presence.customer_connected(chat.pk)
 
-        # The agent answers. The mail server is down: the reply is stored all the same.
+        # The agent answers, with the conversation open. The mail server is down: the reply
+        # is stored all the same, and the agent sees the e-mail was not sent.
+        conversation = page()
+        conversation.goto(f"{server.url}/admin/login/?next=/admin/chat/chatsession/{chat.pk}/change/")
+        conversation.fill("#id_username", "ana")
+        conversation.fill("#id_password", "pass-1234-word")
+        conversation.click("input[type=submit]")
+        expect(conversation.locator("#live-state")).to_have_attribute("data-state", "live")
         message = services.agent_message_post(session_pk=chat.pk, agent=agent, content=REPLY).message
         assert message.pk and ReplyEmail.objects.get().status == EmailStatus.PENDING
         assert "0 sent, 1 failed" in send_reply_emails(server, redis_layer, mail_port)
         chat.refresh_from_db()
-        assert chat.email_status == EmailStatus.FAILED  # "e-mail não enviado" for the agent
+        assert chat.email_status == EmailStatus.FAILED
         assert ReplyEmail.objects.get().attempts == 1
+        expect(conversation.locator("#chat-email-live")).to_contain_text("E-mail não enviado")
 
         # The mail server is back; the next run (at the retry time) delivers it.
         maildir = smtp_server()
         ReplyEmail.objects.update(due_at=timezone.now())
         assert "1 sent, 0 failed" in send_reply_emails(server, redis_layer, mail_port)
+        expect(conversation.locator("#chat-email-live")).to_contain_text("E-mail enviado")
         [received] = mailbox.Maildir(maildir, create=False)
         assert received["To"] == "maria@example.com"
         texts = {
