@@ -206,6 +206,9 @@ class ChatAnalytics(models.Model):
     csat_share = models.FloatField(_("CSAT (share of 4–5)"), null=True, blank=True)
     sla_share = models.FloatField(_("SLA share"), null=True, blank=True)
     chats_with_attachments = models.PositiveIntegerField(_("chats with files"), default=0)
+    # Chats opened outside business hours, and chats whose customer got a reply by e-mail.
+    opened_outside_hours = models.PositiveIntegerField(_("opened outside hours"), default=0)
+    answered_by_email = models.PositiveIntegerField(_("answered by e-mail"), default=0)
     common_issues = models.JSONField(_("common issues"), default=list, blank=True)
     per_agent = models.JSONField(_("per agent"), default=list, blank=True)
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
