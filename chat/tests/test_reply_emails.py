@@ -375,3 +375,31 @@ class TestCustomerEmail:
         services.session_end(session=session, ended_by="customer")
         body["session_id"] = str(session.session_id)
         assert client.post(reverse("chat-email"), body, content_type="application/json").status_code == 409
+
+
+def test_render_sends_reply_emails_every_minute_with_the_shared_settings():
+    import yaml
+    from django.conf import settings as django_settings
+
+    from chat.hours import parse_business_hours
+
+    blueprint = yaml.safe_load((django_settings.BASE_DIR / "render.yaml").read_text())
+    services = {service["name"]: service for service in blueprint["services"]}
+    groups = {group["name"]: group for group in blueprint["envVarGroups"]}
+    shared = {item["key"]: item for item in groups["jtchat-service"]["envVars"]}
+
+    def keys(service):
+        return {item.get("key") or ("group", item["fromGroup"]) for item in service["envVars"]}
+
+    job = services["jtchat-reply-emails"]
+    assert job["type"] == "cron" and job["schedule"] == "* * * * *"
+    assert job["startCommand"] == "python manage.py send_reply_emails"
+    assert job["plan"] != "free"  # free instances cannot reach SMTP ports
+    assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", ("group", "jtchat-service")} <= keys(
+        job
+    )
+    for name in ("jtchat-web", "jtchat-ws"):
+        assert ("group", "jtchat-service") in keys(services[name])
+    assert shared["EMAIL_URL"] == {"key": "EMAIL_URL", "sync": False}  # a secret, asked for
+    assert shared["CHAT_PUBLIC_URL"]["value"].startswith("https://")
+    parse_business_hours(shared["CHAT_BUSINESS_HOURS"]["value"])  # a value the check accepts
