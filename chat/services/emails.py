@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -86,9 +86,7 @@ class SendResult:
 def send_due_emails(*, now=None, limit: int = SEND_BATCH) -> SendResult:
     """Send every reply e-mail that is due (idempotent; safe to run in several processes)."""
     now = now or timezone.now()
-    ReplyEmail.objects.filter(
-        status=EmailStatus.SENDING, claimed_at__lt=now - timedelta(minutes=STALE_SENDING_MINUTES)
-    ).update(status=EmailStatus.PENDING)
+    _send_again_what_a_crash_left(now)
     due = list(
         ReplyEmail.objects.filter(status=EmailStatus.PENDING, due_at__lte=now)
         .order_by("due_at")
@@ -122,6 +120,21 @@ def send_due_emails(*, now=None, limit: int = SEND_BATCH) -> SendResult:
         if connection is not None:
             _close_quietly(connection)
     return SendResult(sent=sent, failed=failed, skipped=skipped)
+
+
+def _send_again_what_a_crash_left(now) -> None:
+    """E-mails left "sending" by a run that died: pending again, unless their chat already
+    has a pending one, which carries their replies too (everything not yet sent)."""
+    stale = ReplyEmail.objects.filter(
+        status=EmailStatus.SENDING, claimed_at__lt=now - timedelta(minutes=STALE_SENDING_MINUTES)
+    )
+    for email in stale:
+        try:
+            with transaction.atomic():
+                email.status = EmailStatus.PENDING
+                email.save(update_fields=["status"])
+        except IntegrityError:  # the chat's one pending e-mail exists
+            ReplyEmail.objects.filter(pk=email.pk).update(status=EmailStatus.SKIPPED)
 
 
 def _close_quietly(connection) -> None:

@@ -251,6 +251,15 @@ class TestFailures:
         ReplyEmail.objects.update(status=EmailStatus.SENDING, claimed_at=later(-20))
         assert emails.send_due_emails(now=later(3)).sent == 1
 
+    def test_after_a_crash_the_chats_next_email_carries_the_lost_ones_replies(self, chat, agent):
+        reply(chat, agent, "primeira")
+        ReplyEmail.objects.update(status=EmailStatus.SENDING, claimed_at=later(-20))
+        reply(chat, agent, "segunda")  # a new pending e-mail for the same chat
+        assert emails.send_due_emails(now=later(3)).sent == 1
+        [sent] = mail.outbox
+        assert "primeira" in sent.body and "segunda" in sent.body
+        assert sorted(ReplyEmail.objects.values_list("status", flat=True)) == ["sent", "skipped"]
+
 
 class TestCommand:
     def test_sends_what_is_due_and_says_so(self, chat, agent, capsys):
