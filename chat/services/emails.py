@@ -27,10 +27,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from chat import links
 from chat.live import announce, presence
@@ -150,9 +151,13 @@ def unseen_replies(session: ChatSession) -> list[ChatMessage]:
     last_sent = ReplyEmail.objects.filter(session_id=session.pk, status=EmailStatus.SENT).aggregate(
         last=Max("last_message_id")
     )["last"]
-    replies = ChatMessage.objects.filter(
-        session_id=session.pk, author=ChatMessage.Author.AGENT, is_internal=False, id__gt=last_sent or 0
-    ).select_related("agent")
+    replies = (
+        ChatMessage.objects.filter(
+            session_id=session.pk, author=ChatMessage.Author.AGENT, is_internal=False, id__gt=last_sent or 0
+        )
+        .select_related("agent")
+        .annotate(file_count=Count("attachments"))
+    )
     if session.customer_seen_at is not None:
         replies = replies.filter(created_at__gt=session.customer_seen_at)
     return list(reversed(replies.order_by("-id")[:MAX_REPLIES_PER_EMAIL]))
@@ -200,6 +205,17 @@ def build_email(session: ChatSession, replies: list[ChatMessage]) -> EmailMultiA
                     "agent": reply.agent.public_name if reply.agent_id else _("Agent"),
                     "time": timezone.localtime(reply.created_at),
                     "text": reply.content,
+                    # Files stay behind the chat's access rules: named here, seen there.
+                    "files": (
+                        ngettext(
+                            "%(count)d file sent: open the chat to see it.",
+                            "%(count)d files sent: open the chat to see them.",
+                            reply.file_count,
+                        )
+                        % {"count": reply.file_count}
+                        if getattr(reply, "file_count", 0)
+                        else ""
+                    ),
                 }
                 for reply in replies
             ],

@@ -137,6 +137,24 @@ class TestSending:
         assert chat.email_status == EmailStatus.SENT
         assert ReplyEmail.objects.get().reply_count == 3
 
+    def test_a_reply_of_files_says_so_and_never_carries_them(self, chat, agent, settings, tmp_path):
+        from chat.tests import files
+
+        settings.MEDIA_ROOT = str(tmp_path)
+        services.agent_files_post(
+            session_pk=chat.pk,
+            agent=agent,
+            files=[
+                files.upload("nota.pdf", files.pdf_bytes()),
+                files.upload("foto.jpg", files.jpeg_with_gps()),
+            ],
+        )
+        emails.send_due_emails(now=later(3))
+        [sent] = mail.outbox
+        assert "2 arquivos enviados: abra a conversa para vê-los." in sent.body
+        assert not sent.attachments
+        assert "nota.pdf" not in sent.body and "foto.jpg" not in sent.body
+
     def test_the_link_names_the_chat_by_a_token_never_by_its_key(self, chat, agent):
         reply(chat, agent)
         emails.send_due_emails(now=later(3))
