@@ -1,9 +1,7 @@
 """The customer chat page."""
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +44,7 @@ UI_STRINGS = {
     "tomorrow_at": _("tomorrow at %(time)s"),
     "day_at": _("on %(day)s at %(time)s"),
     "email_saved": _("Done: if you leave this page, the answer goes to %(email)s."),
+    "closed_on": _("Closed on %(day)s (%(name)s)."),
     "link_invalid": _("This link is no longer valid. You can start a new chat."),
     "waiting_hint": _("You can already describe what you need while you wait."),
     "agent_helping": _("%(agent)s is helping you."),
@@ -94,21 +93,6 @@ def html_language_tag(language: str) -> str:
     return f"{base}-{region.upper()}" if region else base
 
 
-def when_text(moment) -> str:
-    """When the service opens again, as the page says it: "today at 13:00", "tomorrow at
-    08:00", "on Monday at 08:00" (local time; the page's script words it the same way)."""
-    if moment is None:
-        return ""
-    moment = timezone.localtime(moment)
-    clock = moment.strftime("%H:%M")
-    days = (moment.date() - timezone.localdate()).days
-    if days == 0:
-        return UI_STRINGS["today_at"] % {"time": clock}
-    if days == 1:
-        return UI_STRINGS["tomorrow_at"] % {"time": clock}
-    return UI_STRINGS["day_at"] % {"day": date_format(moment, "l").lower(), "time": clock}
-
-
 @method_decorator(ensure_csrf_cookie, name="dispatch")
 class ChatPageView(TemplateView):
     """The customer chat page. Everything dynamic is done by static/chat/customer/main.js."""
@@ -128,9 +112,8 @@ class ChatPageView(TemplateView):
         context["attachment_max_files"] = settings.CHAT_ATTACHMENT_MAX_PER_MESSAGE
         context["attachment_accept"] = browser_accept()
         context["time_zone"] = settings.TIME_ZONE
-        # Told up front: nobody online, or outside business hours (and when it opens).
-        context["service"] = selectors.service_status()
-        context["opens_at_text"] = when_text(selectors.business_status().opens_at)
+        # The week's hours come from a setting; whether anyone is online now and the coming
+        # holidays are read by the page (GET /api/chat/queue): the page asks nothing of the
+        # database, so that serving it stays as cheap as serving a file.
         context["weekly_hours"] = selectors.weekly_hours()
-        context["holidays"] = selectors.upcoming_holidays()
         return context

@@ -205,6 +205,11 @@ class TransferSerializer(serializers.Serializer):
     to_agent = serializers.IntegerField(help_text="User id of the agent who takes the chat.")
 
 
+class HolidaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    name = serializers.CharField()
+
+
 class QueueStatusSerializer(serializers.Serializer):
     service = serializers.ChoiceField(
         choices=SERVICE_STATES,
@@ -221,6 +226,9 @@ class QueueStatusSerializer(serializers.Serializer):
     position = serializers.IntegerField(required=False)
     estimated_wait_seconds = serializers.IntegerField(
         required=False, allow_null=True, help_text="null when nobody can answer (closed, offline)."
+    )
+    holidays = HolidaySerializer(
+        many=True, required=False, help_text="Without a chat's key: the holidays of the next two weeks."
     )
 
 

@@ -24,7 +24,7 @@ from chat import payloads
 from chat.models import ChatSession
 
 from .agents import agent_counts
-from .hours import business_status
+from .hours import business_status, upcoming_holidays
 
 Status = ChatSession.Status
 
@@ -127,11 +127,15 @@ def queue_status(session: ChatSession | None = None) -> dict:
     service = service_status()
     waiting = ChatSession.objects.filter(status=Status.WAITING).count()
     if session is None:
+        # Before a chat opens, the page also lists the coming holidays (one query).
         return {
             "service": service["service"],
             "agents_available": service["agents_available"],
             "waiting_chats": waiting,
             "opens_at": service["opens_at"],
+            "holidays": [
+                {"date": holiday.date.isoformat(), "name": holiday.name} for holiday in upcoming_holidays()
+            ],
         }
     return customer_queue(
         position=queue_position(session),

@@ -247,7 +247,9 @@ def _failed(pk: int, exc: Exception, now) -> None:
     with transaction.atomic():
         email = ReplyEmail.objects.select_for_update().get(pk=pk)
         session = (
-            ChatSession.objects.select_for_update().select_related("assigned_agent").get(pk=email.session_id)
+            ChatSession.objects.select_for_update(of=("self",))
+            .select_related("assigned_agent")
+            .get(pk=email.session_id)
         )
         email.last_error = failure_text(exc)
         retry_in = RETRY_MINUTES[min(email.attempts, len(RETRY_MINUTES)) - 1]
@@ -277,7 +279,9 @@ def _sent(pk: int, now) -> None:
     with transaction.atomic():
         email = ReplyEmail.objects.select_for_update().get(pk=pk)
         session = (
-            ChatSession.objects.select_for_update().select_related("assigned_agent").get(pk=email.session_id)
+            ChatSession.objects.select_for_update(of=("self",))
+            .select_related("assigned_agent")
+            .get(pk=email.session_id)
         )
         email.status = EmailStatus.SENT
         email.sent_at = now

@@ -211,7 +211,11 @@ def session_set_customer_email(*, session: ChatSession, customer_email: str) -> 
     except ValidationError as exc:
         raise InvalidInput(fields={"customer_email": [_("Enter a valid e-mail address.")]}) from exc
     with transaction.atomic():
-        current = ChatSession.objects.select_for_update().select_related("assigned_agent").get(pk=session.pk)
+        current = (
+            ChatSession.objects.select_for_update(of=("self",))
+            .select_related("assigned_agent")
+            .get(pk=session.pk)
+        )
         if current.status == Status.ENDED:
             raise SessionEnded()
         if current.customer_email != email:

@@ -221,7 +221,13 @@ class TestCustomerReads:
         bring_online(agent, paused)  # other_agent has no admin page open
         keys = [post_json(api, "/api/chat/session", {}).json()["session_id"] for _ in range(3)]
         public = api.get("/api/chat/queue").json()
-        assert public == {"service": "available", "agents_available": 1, "waiting_chats": 3, "opens_at": None}
+        assert public == {
+            "service": "available",
+            "agents_available": 1,
+            "waiting_chats": 3,
+            "opens_at": None,
+            "holidays": [],
+        }
         mine = api.get("/api/chat/queue", HTTP_X_CHAT_SESSION=keys[2]).json()
         assert mine["position"] == 3
         assert mine["estimated_wait_seconds"] > 0

@@ -6,10 +6,13 @@ same page shows the place in the queue and the estimated wait, live; when the ag
 browser goes away, the page goes back to the offline text.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from chat.models import ChatSession
+from chat.models import ChatSession, Holiday
 from jtchat.testing import start_asgi_server
 
 pytestmark = [
@@ -49,11 +52,14 @@ def new_page(browser):
 
 
 def test_offline_text_and_no_estimate_until_an_agent_opens_the_inbox(server, new_page, agent):
+    Holiday.objects.create(date=timezone.localdate() + timedelta(days=3), name="Dia do Entregador")
     customer = new_page(viewport={"width": 375, "height": 800})
     customer.goto(server.url + "/")
     notice = customer.locator("#service-notice")
     expect(notice).to_have_attribute("data-service", "offline")
     expect(notice).to_contain_text("atendentes estão offline")
+    holiday_day = (timezone.localdate() + timedelta(days=3)).strftime("%d/%m")
+    expect(customer.locator("#holidays")).to_contain_text(f"Fechado em {holiday_day} (Dia do Entregador).")
 
     customer.fill("#customer-name", "Maria")
     customer.click("#start-form button[type=submit]")
@@ -90,7 +96,8 @@ def test_offline_text_and_no_estimate_until_an_agent_opens_the_inbox(server, new
     other = new_page(viewport={"width": 375, "height": 800})
     other.goto(server.url + "/")
     expect(other.locator("#start-view")).to_be_visible()
-    expect(other.locator("#service-notice")).to_have_count(0)
+    expect(other.locator("#service-notice")).to_have_attribute("data-service", "available")
+    expect(other.locator("#service-notice")).to_be_hidden()
 
     # The agent's browser goes away: back to the offline text, no estimate.
     inbox.context.close()

@@ -120,6 +120,20 @@ class TestTheService:
 
 
 @pytest.mark.django_db
+def test_the_public_queue_lists_the_next_two_weeks_holidays(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    Holiday.objects.create(date=today + timedelta(days=20), name="Longe")
+    Holiday.objects.create(date=today + timedelta(days=2), name="Natal")
+    Holiday.objects.create(date=today - timedelta(days=1), name="Passou")
+    body = client.get(reverse("chat-queue")).json()
+    assert body["holidays"] == [{"date": (today + timedelta(days=2)).isoformat(), "name": "Natal"}]
+
+
+@pytest.mark.django_db
 class TestHolidayAdmin:
     URL = reverse("admin:chat_holiday_changelist")
 

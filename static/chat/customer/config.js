@@ -19,6 +19,7 @@ export const urls = {
   message: data.messageUrl,
   messages: data.messagesUrl,
   end: data.endUrl,
+  queue: data.queueUrl,
   email: data.emailUrl,
   reopen: data.reopenUrl,
 };

@@ -3,7 +3,8 @@
  *
  * This module wires the others: start.js (the form), session.js (the chat and its key),
  * outbox.js (sending), transport.js (socket, polling, catch-up), view.js (the message
- * log), status.js (greeting, status and connection lines), email.js (asking for an e-mail
+ * log), status.js (greeting, status and connection lines), service.js (the start view's
+ * word on the service: offline, outside hours, holidays), email.js (asking for an e-mail
  * when nobody can answer now), typing.js, composer.js, attachments.js (files), rating.js
  * and transcript.js. Each owns its own state.
  *
@@ -21,6 +22,7 @@ import { S, $, present, urls } from "./config.js";
 import * as email from "./email.js";
 import * as outbox from "./outbox.js";
 import * as rating from "./rating.js";
+import * as service from "./service.js";
 import * as session from "./session.js";
 import * as start from "./start.js";
 import * as status from "./status.js";
@@ -50,6 +52,7 @@ function showStartView() {
   chatView.hidden = true;
   startView.hidden = false;
   status.hideStatusLine();
+  service.refresh();
 }
 
 function showChatView() {
