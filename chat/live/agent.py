@@ -73,11 +73,12 @@ class AgentConsumer(LiveConsumer):
         self.watched: set[int] = set()
         await self.join(AGENTS_GROUP)
         await self.join(agent_group(agent.pk))
+        # Online while this socket is open (chat/live/presence.py): available to customers if
+        # they may reply, accept chats and are under their maximum. Before "ready", so that
+        # the page's next frames (watch) are not kept waiting behind it.
+        await process_presence().agent_connected(self.channel_name, agent.pk)
         await self.send_json({"type": "ready"})
         await self.start_live()
-        # Online while this socket is open (chat/live/presence.py): available to customers if
-        # they may reply, accept chats and are under their maximum.
-        await process_presence().agent_connected(self.channel_name, agent.pk)
 
     async def disconnect(self, code):
         await super().disconnect(code)
