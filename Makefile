@@ -22,6 +22,9 @@ run: export DEBUG ?= 1
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py create_demo_agent
+	@# Reply e-mails (printed here without EMAIL_URL) go out beside the server, every 30 s.
+	$(BIN)/python manage.py send_reply_emails --loop 30 & sender=$$!; \
+	trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-test

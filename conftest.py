@@ -15,6 +15,25 @@ def _in_memory_channel_layer(settings):
     channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_presence():
+    """Nobody is online at the start of a test (the in-memory presence store is per process)."""
+    from chat.live import presence
+
+    presence.reset_memory()
+    yield
+    presence.reset_memory()
+
+
+def bring_online(*users) -> None:
+    """Give each user an open agent socket in the presence store, as an admin page does."""
+    import time
+
+    from chat.live import presence
+
+    presence.store().refresh({f"test-socket-{user.pk}": user.pk for user in users}, {}, time.time())
+
+
 def make_staff(django_user_model, username: str, *groups: str, **extra):
     user = django_user_model.objects.create_user(
         username=username, password="pass-1234-word", is_staff=True, **extra

@@ -14,6 +14,7 @@ class ChatConfig(AppConfig):
 
         from accounts.services import user_access_changed
 
+        from . import checks  # noqa: F401  (registers the settings checks)
         from .attachments.storage import files_of_deleted_attachment
         from .live.announce import access_changed
         from .models import ChatAttachment

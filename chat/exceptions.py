@@ -99,3 +99,14 @@ class TooManyFiles(FileError):
 class FileQuotaReached(FileError):
     code = "file_quota"
     default_message = _("This chat cannot take more files.")
+
+
+# --- reply e-mails --------------------------------------------------------------------
+
+
+class LinkInvalid(ChatError):
+    """A reopen link that is forged, expired or names no chat: all answered alike."""
+
+    status_code = 400
+    code = "link_invalid"
+    default_message = _("This link is no longer valid. You can start a new chat.")

@@ -23,6 +23,16 @@ class Issue(models.TextChoices):
     OTHER = "outro", _("Other")
 
 
+class EmailStatus(models.TextChoices):
+    """Where a chat's reply e-mail stands (ReplyEmail.status, and its chat's last one)."""
+
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Not sent")
+    SKIPPED = "skipped", _("Not needed")
+
+
 class ChatSession(models.Model):
     class Status(models.TextChoices):
         WAITING = "waiting", _("Waiting")
@@ -68,6 +78,18 @@ class ChatSession(models.Model):
     last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
     # Highest message id the assigned agent has seen, for the inbox's unread count.
     agent_read_message_id = models.BigIntegerField(default=0)
+    # When the customer's socket last opened or closed: replies after it reach them by e-mail
+    # (chat/services/emails.py). Their presence now is in chat/live/presence.py.
+    customer_seen_at = models.DateTimeField(_("customer last seen"), null=True, blank=True)
+    # How the service stood when the chat opened (chat.selectors.service_status).
+    opened_without_agents = models.BooleanField(
+        _("opened with no agent available"),
+        default=False,
+        help_text=_("Nobody was online and free to answer when the customer opened the chat."),
+    )
+    opened_outside_hours = models.BooleanField(_("opened outside business hours"), default=False)
+    # The last reply e-mail's state, for the inbox and the conversation page (ReplyEmail).
+    email_status = models.CharField(_("reply e-mail"), max_length=10, choices=EmailStatus, blank=True)
 
     issue = models.CharField(_("issue"), max_length=20, choices=Issue, blank=True)
     satisfaction_rating = models.PositiveSmallIntegerField(
@@ -184,6 +206,9 @@ class ChatAnalytics(models.Model):
     csat_share = models.FloatField(_("CSAT (share of 4–5)"), null=True, blank=True)
     sla_share = models.FloatField(_("SLA share"), null=True, blank=True)
     chats_with_attachments = models.PositiveIntegerField(_("chats with files"), default=0)
+    # Chats opened outside business hours, and chats whose customer got a reply by e-mail.
+    opened_outside_hours = models.PositiveIntegerField(_("opened outside hours"), default=0)
+    answered_by_email = models.PositiveIntegerField(_("answered by e-mail"), default=0)
     common_issues = models.JSONField(_("common issues"), default=list, blank=True)
     per_agent = models.JSONField(_("per agent"), default=list, blank=True)
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
@@ -259,3 +284,57 @@ class ChatAttachment(models.Model):
     @property
     def is_removed(self) -> bool:
         return not self.file
+
+
+class ReplyEmail(models.Model):
+    """Agents' replies e-mailed to a customer who left (chat/services/emails.py).
+
+    A chat has at most one e-mail waiting at a time; every reply made before it goes out
+    joins it, so several replies within a few minutes make one e-mail. It carries the
+    agent replies made after the previous e-mail and after the customer was last seen.
+    Failed sends are retried with growing delays until ``MAX_ATTEMPTS``; ``last_error``
+    names the failure, never the address or the text.
+    """
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="reply_emails")
+    status = models.CharField(_("status"), max_length=10, choices=EmailStatus, default=EmailStatus.PENDING)
+    due_at = models.DateTimeField(_("due at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    # The last reply carried (set when the e-mail is taken for sending), and how many.
+    last_message_id = models.BigIntegerField(null=True, blank=True)
+    reply_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reply e-mail")
+        verbose_name_plural = _("reply e-mails")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "due_at"], name="chat_reply_email_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(status="pending"),
+                name="chat_reply_email_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.session_id} {self.get_status_display()}"
+
+
+class Holiday(models.Model):
+    """A day the service is closed, whatever CHAT_BUSINESS_HOURS says (managed in the admin)."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=80)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"

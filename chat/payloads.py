@@ -76,6 +76,8 @@ def public_session(session: ChatSession) -> dict:
         "ended_at": iso_time(session.ended_at),
         "ended_by": session.ended_by,
         "satisfaction_rating": session.satisfaction_rating,
+        # Whether the answer can reach them by e-mail (the address itself is not repeated).
+        "email_given": bool(session.customer_email),
     }
 
 
@@ -99,4 +101,7 @@ def agent_session(session: ChatSession) -> dict:
         "last_message_at": iso_time(session.last_message_at),
         "satisfaction_rating": session.satisfaction_rating,
         "satisfaction_comment": session.satisfaction_comment,
+        "opened_without_agents": session.opened_without_agents,
+        "opened_outside_hours": session.opened_outside_hours,
+        "email_status": session.email_status,
     }

@@ -12,6 +12,7 @@ rests on ``is_staff`` alone: a staff user with no group can sign in and do nothi
 | reply, note, claim, transfer, end |          | yes     |           | yes      | yes       |
 | canned responses                  |          | use     |           | manage   | manage    |
 | metrics, analytics API, exports   |          |         |           | yes      | yes       |
+| who is online; holidays           |          |         |           | yes      | yes       |
 | users (agents and managers)       |          |         |           | yes (1)  | yes       |
 | audit log                         |          |         |           |          | yes       |
 
@@ -19,7 +20,7 @@ rests on ``is_staff`` alone: a staff user with no group can sign in and do nothi
 and only groups whose permissions they hold themselves.
 
 A capability is granted by Django permissions (all of those listed), which migrations give to
-the groups *Agentes* and *Gestores* (chat/migrations/0002 and 0007); "read-only" staff hold
+the groups *Agentes* and *Gestores* (chat/migrations/0002, 0008 and 0012); "read-only" staff hold
 only the permission to view chats. A customer is whoever holds a chat's key: it opens that
 chat and nothing else (``chat.selectors.customer_session``, which every customer door uses).
 Staff doors read a chat with ``chat.selectors.chat_for_staff(user, pk, capability)``, which
@@ -80,6 +81,11 @@ VIEW_METRICS = Capability(
 EXPORT = Capability(
     "export", ("chat.view_metrics", "chat.export_metrics"), _("Only managers can export the metrics.")
 )
+MANAGE_HOURS = Capability(
+    "manage_hours",
+    ("chat.view_holiday", "chat.add_holiday", "chat.change_holiday", "chat.delete_holiday"),
+    _("Only managers can change the holidays."),
+)
 MANAGE_USERS = Capability(
     "manage_users",
     ("accounts.view_user", "accounts.add_user", "accounts.change_user"),
@@ -100,6 +106,7 @@ CAPABILITIES = {
         MANAGE_CANNED,
         VIEW_METRICS,
         EXPORT,
+        MANAGE_HOURS,
         MANAGE_USERS,
         VIEW_AUDIT,
     )

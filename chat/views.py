@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
 
+from . import selectors
 from .attachments.content import accepted_formats_text, browser_accept
 from .models import Issue
 from .services import MAX_COMMENT_LENGTH
@@ -36,6 +37,15 @@ UI_STRINGS = {
         "Our agents are all offline right now. Leave your message and we will answer as soon "
         "as someone is back."
     ),
+    "all_busy": _("All our agents are busy with other customers."),
+    "closed_until": _("We are outside business hours. We are back %(when)s."),
+    "closed": _("We are outside business hours. Leave your message and we will answer when we are back."),
+    "today_at": _("today at %(time)s"),
+    "tomorrow_at": _("tomorrow at %(time)s"),
+    "day_at": _("on %(day)s at %(time)s"),
+    "email_saved": _("Done: if you leave this page, the answer goes to %(email)s."),
+    "closed_on": _("Closed on %(day)s (%(name)s)."),
+    "link_invalid": _("This link is no longer valid. You can start a new chat."),
     "waiting_hint": _("You can already describe what you need while you wait."),
     "agent_helping": _("%(agent)s is helping you."),
     "chat_ended": _("This chat has ended."),
@@ -101,4 +111,9 @@ class ChatPageView(TemplateView):
         context["attachment_max_bytes"] = settings.CHAT_ATTACHMENT_MAX_BYTES
         context["attachment_max_files"] = settings.CHAT_ATTACHMENT_MAX_PER_MESSAGE
         context["attachment_accept"] = browser_accept()
+        context["time_zone"] = settings.TIME_ZONE
+        # The week's hours come from a setting; whether anyone is online now and the coming
+        # holidays are read by the page (GET /api/chat/queue): the page asks nothing of the
+        # database, so that serving it stays as cheap as serving a file.
+        context["weekly_hours"] = selectors.weekly_hours()
         return context

@@ -5,7 +5,7 @@ Every setting a deploy may change is listed in the README's settings table.
 
 import os
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -301,6 +301,15 @@ CHAT_SLA_FIRST_RESPONSE_SECONDS = env_int("CHAT_SLA_FIRST_RESPONSE_SECONDS", 120
 # When on, a new chat goes straight to the accepting agent with the fewest active chats.
 CHAT_AUTO_ASSIGN = env_bool("CHAT_AUTO_ASSIGN", False)
 CHAT_AGENT_MAX_ACTIVE_CHATS = env_int("CHAT_AGENT_MAX_ACTIVE_CHATS", 5)
+# Presence (chat/live/presence.py): an agent's or customer's socket counts as here until this
+# long after its last heartbeat (sent every third of it), so a crashed process's agents drop
+# out within it. In Redis with REDIS_URL, else in this process's memory.
+CHAT_PRESENCE_TTL_SECONDS = env_int("CHAT_PRESENCE_TTL_SECONDS", 45)
+if CHAT_PRESENCE_TTL_SECONDS < 3:
+    raise ImproperlyConfigured("CHAT_PRESENCE_TTL_SECONDS must be 3 or more.")
+# Weekly opening hours in TIME_ZONE, e.g. "mon-fri 08:00-20:00; sat 08:00-12:00" (chat/hours.py;
+# checked at start-up by chat/checks.py). Empty: always open. Holidays are added in the admin.
+CHAT_BUSINESS_HOURS = os.environ.get("CHAT_BUSINESS_HOURS", "")
 # Optional live-delivery URL when sockets are served by a separate host (see README).
 # A bare host (as a Render blueprint can pass it) means wss://<host>.
 CHAT_WEBSOCKET_URL = os.environ.get("CHAT_WEBSOCKET_URL", "").strip().rstrip("/")
@@ -312,6 +321,65 @@ CHAT_PRIVACY_URL = os.environ.get("CHAT_PRIVACY_URL", "").strip()
 if CHAT_PRIVACY_URL and not CHAT_PRIVACY_URL.startswith(("https://", "http://", "/")):
     raise ImproperlyConfigured(
         f"CHAT_PRIVACY_URL must be an http(s) URL or a path starting with /, got {CHAT_PRIVACY_URL!r}."
+    )
+
+# The site's address as customers reach it: the reopen links in reply e-mails point here.
+CHAT_PUBLIC_URL = (
+    os.environ.get("CHAT_PUBLIC_URL", "").strip()
+    or os.environ.get("RENDER_EXTERNAL_URL", "").strip()
+    or ("http://127.0.0.1:8000" if DEBUG else "")
+).rstrip("/")
+
+# Reply e-mails (chat/services/emails.py): an agent's replies reach a customer whose page has
+# been closed this long, in one e-mail per few minutes of replies, with a link back to the
+# chat valid for CHAT_EMAIL_LINK_MAX_AGE_HOURS. Sent by `manage.py send_reply_emails`.
+CHAT_EMAIL_AFTER_MINUTES = env_int("CHAT_EMAIL_AFTER_MINUTES", 5)
+CHAT_EMAIL_BATCH_SECONDS = env_int("CHAT_EMAIL_BATCH_SECONDS", 120)
+CHAT_EMAIL_LINK_MAX_AGE_HOURS = env_int("CHAT_EMAIL_LINK_MAX_AGE_HOURS", 72)
+
+
+def parse_email_url(url: str) -> dict:
+    """Django's e-mail settings from EMAIL_URL: smtp:// (plain), smtp+tls:// (STARTTLS, port
+    587 by default), smtps:// or smtp+ssl:// (TLS from the start, port 465), console://."""
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    ports = {"smtp": 25, "smtp+tls": 587, "submission": 587, "smtps": 465, "smtp+ssl": 465}
+    if scheme not in ports or not parsed.hostname:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must look like smtp+tls://user:password@smtp.example.com:587 "
+            "(schemes: smtp, smtp+tls, smtps, console)."
+        )
+    try:
+        port = parsed.port or ports[scheme]
+    except ValueError as exc:
+        raise ImproperlyConfigured("EMAIL_URL has an invalid port.") from exc
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parsed.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
+        "EMAIL_USE_TLS": scheme in ("smtp+tls", "submission"),
+        "EMAIL_USE_SSL": scheme in ("smtps", "smtp+ssl"),
+    }
+
+
+EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "J&T Express <atendimento@localhost>")
+if EMAIL_URL:
+    globals().update(parse_email_url(EMAIL_URL))
+else:
+    # Without EMAIL_URL: printed under DEBUG (make run); in production, no reply e-mails
+    # (they would carry customers' data into the logs) until EMAIL_URL is set.
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+CHAT_EMAIL_ENABLED = bool(EMAIL_URL) or DEBUG
+if EMAIL_URL and not CHAT_PUBLIC_URL:
+    raise ImproperlyConfigured(
+        "CHAT_PUBLIC_URL is required with EMAIL_URL: reply e-mails link back to the chat page "
+        "(e.g. https://chat.example.com)."
     )
 
 # Client IP (rate limits, user_ip): REMOTE_ADDR, unless this many reverse proxies in front

@@ -1,4 +1,5 @@
-"""ChatSessionAdmin: the inbox (its changelist) and the conversation (its change page).
+"""ChatSessionAdmin: the inbox (its changelist), the conversation (its change page) and who
+is online (team/).
 
 Chats are read here and changed only through the services: every write is a POST to a URL
 of its own (chat/admin/conversation.py) or an inbox action (chat/admin/inbox.py).
@@ -12,10 +13,11 @@ from chat.models import ChatSession
 
 from .conversation import ConversationMixin
 from .inbox import InboxMixin
+from .team import TeamMixin
 
 
 @admin.register(ChatSession)
-class ChatSessionAdmin(InboxMixin, ConversationMixin, admin.ModelAdmin):
+class ChatSessionAdmin(InboxMixin, ConversationMixin, TeamMixin, admin.ModelAdmin):
     fieldsets = (
         (
             gettext_lazy("Customer"),

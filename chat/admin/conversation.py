@@ -19,7 +19,7 @@ from audit import services as audit
 from chat import payloads, policy, selectors, services
 from chat.attachments.content import browser_accept
 from chat.exceptions import ChatError, SessionNotFound
-from chat.models import ChatSession
+from chat.models import ChatSession, EmailStatus
 from jtchat.network import client_ip
 
 from .common import error_text
@@ -52,8 +52,9 @@ class ConversationMixin:
         is_open = session.status != Status.ENDED
         transfer_agents = []
         if can["transfer"] and is_open:
+            # Only who can take it now: online, accepting and under their maximum.
             transfer_agents = [
-                agent for agent in selectors.reply_capable_agents() if agent.pk != session.assigned_agent_id
+                agent for agent in selectors.available_agents() if agent.pk != session.assigned_agent_id
             ]
         canned = (
             selectors.canned_responses()
@@ -72,6 +73,20 @@ class ConversationMixin:
             "can": can,
             "is_open": is_open,
             "transfer_agents": transfer_agents,
+            "email_after_minutes": settings.CHAT_EMAIL_AFTER_MINUTES,
+            "reply_emails": [
+                {
+                    "status": email.status,
+                    "retrying": email.status == EmailStatus.PENDING and email.attempts > 0,
+                    "due_at": email.due_at,
+                    "sent_at": email.sent_at,
+                    "attempts": email.attempts,
+                    "error": email.last_error,
+                    "replies": email.reply_count,
+                }
+                for email in selectors.reply_emails(session)
+                if email.status != EmailStatus.SKIPPED
+            ],
             "canned": canned,
             "reply_client_id": uuid.uuid4(),
             "chat_urls": urls,
@@ -113,6 +128,11 @@ class ConversationMixin:
                     "offline": _("Reconnecting…"),
                     "fileRemoved": _("File removed"),
                     "uploadCancelled": _("Sending the files was cancelled."),
+                    "emailStatus": {
+                        EmailStatus.PENDING: _("E-mail waiting: it goes if the customer does not come back."),
+                        EmailStatus.SENT: _("E-mail sent to the customer just now."),
+                        EmailStatus.FAILED: _("E-mail not sent: trying again later."),
+                    },
                 },
             },
         }
@@ -218,6 +238,7 @@ class ConversationMixin:
         if to_agent is None:
             self.message_user(request, _("Choose an agent who can answer chats."), messages.ERROR)
             return self._back_to(session.pk)
+        # The service refuses an agent who is no longer available (went offline, paused).
         try:
             services.session_transfer(session=session, agent=request.user, to_agent=to_agent)
         except ChatError as exc:

@@ -8,14 +8,14 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from chat import policy, selectors, services
 from chat.exceptions import ChatError
-from chat.models import ChatMessage, ChatSession, Issue
+from chat.models import ChatMessage, ChatSession, EmailStatus, Issue
 
 from .common import error_text
 
@@ -137,6 +137,11 @@ class InboxMixin:
                 },
             },
             "accepting_url": reverse("admin:chat_chatsession_accepting"),
+            "team_url": (
+                reverse("admin:chat_chatsession_team")
+                if policy.can(request.user, policy.VIEW_METRICS)
+                else ""
+            ),
             "websocket_url": settings.CHAT_WEBSOCKET_URL,
             **(extra_context or {}),
         }
@@ -145,10 +150,22 @@ class InboxMixin:
     @admin.display(description=gettext_lazy("Customer"))
     def customer_column(self, session):
         name = session.customer_name or _("Customer #%(id)s") % {"id": session.pk}
+        marks = []
+        if session.opened_outside_hours:
+            marks.append(("outside-hours", _("outside hours")))
+        elif session.opened_without_agents:
+            marks.append(("no-agents", _("no agent available")))
+        if session.email_status == EmailStatus.FAILED:
+            marks.append(("email-failed", _("e-mail not sent")))
         return format_html(
-            '<span class="inbox-name">{}</span><span class="inbox-sub">{}</span>',
+            '<span class="inbox-name">{}</span><span class="inbox-sub">{}</span>{}',
             name,
             session.customer_email or f"#{session.pk}",
+            format_html_join(
+                "",
+                '<span class="inbox-mark inbox-mark-{}" data-mark="{}">{}</span>',
+                ((kind, kind, text) for kind, text in marks),
+            ),
         )
 
     @admin.display(description=gettext_lazy("Topic"))

@@ -31,6 +31,8 @@ CONVERSATION_FIELDS = [
     "duration_seconds",
     "satisfaction_rating",
     "satisfaction_comment",
+    "opened_without_agents",
+    "opened_outside_hours",
 ]
 
 

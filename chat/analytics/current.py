@@ -1,4 +1,5 @@
-"""What is happening right now (not stored): open chats, agents accepting, the longest wait."""
+"""What is happening right now (not stored): open chats, agents online and available, the
+longest wait."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ Status = ChatSession.Status
 
 
 def live_figures() -> dict:
-    """Waiting and active chats, agents accepting, the oldest wait.
+    """Waiting and active chats, agents online and available (online, accepting, under their
+    maximum: chat/live/presence.py), the oldest wait.
 
     The oldest wait is the longest a customer of an open chat has been waiting for an
     answer: since their oldest unanswered message, or since the chat opened if they are in
@@ -29,13 +31,14 @@ def live_figures() -> dict:
         active=Count("id", filter=Q(status=Status.ACTIVE)),
         oldest=Min(waiting_since),
     )
-    agents = selectors.available_agents_count()
+    agents = selectors.agent_counts()
     oldest = open_chats["oldest"]
     now = timezone.now()
     return {
         "waiting_chats": open_chats["waiting"],
         "active_chats": open_chats["active"],
-        "agents_accepting": agents,
+        "agents_online": agents.online,
+        "agents_available": agents.available,
         "oldest_wait_seconds": max((now - oldest).total_seconds(), 0.0) if oldest else None,
         "as_of": now,
     }

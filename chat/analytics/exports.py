@@ -166,6 +166,10 @@ def _choice(key: str, labels: str) -> Column:
     return Column(_field_label(key), lambda row, context: context[labels].get(row[key], row[key]))
 
 
+def _yes_no(key: str) -> Column:
+    return Column(_field_label(key), lambda row, context: context["yes"] if row[key] else context["no"])
+
+
 CONVERSATION_COLUMNS = (
     Column(lambda: str(capfirst(_("chat"))), lambda row, context: row["id"]),
     Column(_field_label("started_at"), lambda row, context: csv_datetime(row["started_at"], context["zone"])),
@@ -184,6 +188,8 @@ CONVERSATION_COLUMNS = (
     _duration("duration_seconds", gettext_lazy("Chat duration")),
     Column(_field_label("satisfaction_rating"), lambda row, context: COUNT.csv(row["satisfaction_rating"])),
     Column(_field_label("satisfaction_comment"), lambda row, context: row["satisfaction_comment"]),
+    _yes_no("opened_without_agents"),
+    _yes_no("opened_outside_hours"),
 )
 
 
@@ -202,6 +208,8 @@ def conversation_context() -> dict:
         "statuses": {value: str(label) for value, label in ChatSession.Status.choices},
         "ended_by": {value: str(label) for value, label in ChatSession.EndedBy.choices},
         "issues": {value: str(label) for value, label in Issue.choices},
+        "yes": _("yes"),
+        "no": _("no"),
     }
 
 

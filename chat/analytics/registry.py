@@ -36,7 +36,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import ChatAttachment, ChatMessage, ChatSession
+from chat.models import ChatAttachment, ChatMessage, ChatSession, EmailStatus, ReplyEmail
 
 from .sql import DURATION_SECONDS, FRT_SECONDS
 from .units import COUNT, DURATION, ISSUES, RATING, SHARE, Unit
@@ -52,6 +52,12 @@ AGENT_REPLY = Q(author=ChatMessage.Author.AGENT)
 TIMED_REPLY = AGENT_REPLY & Q(response_seconds__isnull=False)
 # A photo or document the customer or an agent sent in the chat (not one of an internal note).
 FILES_SHOWN_TO_BOTH = ChatAttachment.objects.filter(session=OuterRef("pk"), message__is_internal=False)
+OUTSIDE_HOURS = Q(opened_outside_hours=True)  # as business hours stood when the chat opened
+
+
+def sent_reply_emails():
+    """The chat got at least one agent reply by e-mail (chat/services/emails.py)."""
+    return ReplyEmail.objects.filter(session=OuterRef("pk"), status=EmailStatus.SENT)
 
 
 def within_sla():
@@ -292,6 +298,16 @@ METRICS = (
     Metric(
         "chats_with_attachments", _("Chats with files"), COUNT,
         day=Aggregate(SESSIONS, lambda: Count("id", filter=Q(Exists(FILES_SHOWN_TO_BOTH)))), period=Summed(),
+        card=NEUTRAL,
+    ),
+    Metric(
+        "opened_outside_hours", _("Opened outside hours"), COUNT,
+        day=Aggregate(SESSIONS, Count("id", filter=OUTSIDE_HOURS)), period=Summed(),
+        card=NEUTRAL,
+    ),
+    Metric(
+        "answered_by_email", _("Answered by e-mail"), COUNT,
+        day=Aggregate(SESSIONS, lambda: Count("id", filter=Q(Exists(sent_reply_emails())))), period=Summed(),
         card=NEUTRAL,
     ),
     Metric(

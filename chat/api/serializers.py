@@ -9,8 +9,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from chat import payloads
+from chat import links, payloads
 from chat.models import ChatAttachment, ChatMessage, ChatSession, Issue
+from chat.selectors import SERVICE_STATES
 
 # --- outputs ---------------------------------------------------------------------------
 
@@ -58,6 +59,9 @@ class PublicSessionSerializer(serializers.ModelSerializer):
     """What the customer may see of their own chat."""
 
     agent_name = serializers.CharField(read_only=True, allow_null=True)
+    email_given = serializers.BooleanField(
+        read_only=True, help_text="Whether the chat has an e-mail address the answer may go to."
+    )
 
     class Meta:
         model = ChatSession
@@ -72,6 +76,7 @@ class PublicSessionSerializer(serializers.ModelSerializer):
             "ended_at",
             "ended_by",
             "satisfaction_rating",
+            "email_given",
         ]
         read_only_fields = fields
 
@@ -104,6 +109,9 @@ class AgentSessionSerializer(serializers.ModelSerializer):
             "last_message_at",
             "satisfaction_rating",
             "satisfaction_comment",
+            "opened_without_agents",
+            "opened_outside_hours",
+            "email_status",
         ]
         read_only_fields = fields
 
@@ -197,11 +205,39 @@ class TransferSerializer(serializers.Serializer):
     to_agent = serializers.IntegerField(help_text="User id of the agent who takes the chat.")
 
 
+class HolidaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    name = serializers.CharField()
+
+
 class QueueStatusSerializer(serializers.Serializer):
-    agents_available = serializers.IntegerField()
+    service = serializers.ChoiceField(
+        choices=SERVICE_STATES,
+        help_text="available: an agent can take a chat now; busy: agents online, all at their "
+        "maximum; closed: nobody available, outside business hours; offline: nobody available.",
+    )
+    agents_available = serializers.IntegerField(
+        help_text="Agents online, accepting chats and under their maximum."
+    )
     waiting_chats = serializers.IntegerField()
+    opens_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the service opens again (when closed), else null."
+    )
     position = serializers.IntegerField(required=False)
-    estimated_wait_seconds = serializers.IntegerField(required=False)
+    estimated_wait_seconds = serializers.IntegerField(
+        required=False, allow_null=True, help_text="null when nobody can answer (closed, offline)."
+    )
+    holidays = HolidaySerializer(
+        many=True, required=False, help_text="Without a chat's key: the holidays of the next two weeks."
+    )
+
+
+class ReopenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=links.MAX_TOKEN_LENGTH, help_text="From the e-mail's link.")
+
+
+class CustomerEmailSerializer(SessionKeySerializer):
+    customer_email = serializers.EmailField(max_length=254)
 
 
 class CustomerSessionSerializer(PublicSessionSerializer):
@@ -230,6 +266,7 @@ __all__ = [
     "AgentMessageSerializer",
     "AttachmentSerializer",
     "AgentSessionSerializer",
+    "CustomerEmailSerializer",
     "CustomerSessionSerializer",
     "ErrorSerializer",
     "FilesUploadSerializer",
@@ -237,6 +274,7 @@ __all__ = [
     "MessageListSerializer",
     "MessageSerializer",
     "QueueStatusSerializer",
+    "ReopenSerializer",
     "SessionEndSerializer",
     "SessionKeySerializer",
     "SessionOpenSerializer",

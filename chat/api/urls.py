@@ -23,6 +23,8 @@ urlpatterns = [
         "attachments/<int:pk>/thumbnail", AttachmentThumbnailView.as_view(), name="chat-attachment-thumbnail"
     ),
     path("sessions/<int:pk>/attachments/", StaffUploadView.as_view(), name="staff-session-attachments"),
+    path("email", customer({"post": "set_email"}), name="chat-email"),
+    path("reopen", customer({"post": "reopen"}), name="chat-reopen"),
     path("agent-ticket", AgentTicketView.as_view(), name="chat-agent-ticket"),
     path("analytics/", AnalyticsView.as_view(), name="chat-analytics"),
     path("", include(router.urls)),

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import policy, selectors, services
-from chat.exceptions import InvalidInput
+from chat.exceptions import InvalidInput, LinkInvalid
+from chat.live import presence
 from chat.live.tickets import TICKET_MAX_AGE_SECONDS, issue_agent_ticket
 from chat.models import ChatMessage, ChatSession
 from jtchat.network import client_ip
@@ -66,6 +67,8 @@ class CustomerChatViewSet(viewsets.ViewSet):
     permission_classes = [AllowAny]
     throttles_by_action = {
         "open": [SessionOpenIPThrottle],
+        "reopen": [SessionOpenIPThrottle],
+        "set_email": [MessageIPThrottle],
         "post_message": [MessageIPThrottle, MessageSessionThrottle],
     }
 
@@ -147,7 +150,37 @@ class CustomerChatViewSet(viewsets.ViewSet):
     def messages(self, request):
         session = self._customer_session(request)
         messages = selectors.messages_after(session=session, after=parse_after(request))
+        presence.customer_polled(session.pk)  # a page without a socket is still here
         return Response({"messages": s.MessageSerializer(messages, many=True).data, "status": session.status})
+
+    @extend_schema(
+        request=s.ReopenSerializer,
+        responses={200: s.CustomerSessionSerializer, **errors(400, 413, 415, 429)},
+        summary="Come back to a chat through a reply e-mail's link",
+        description="Trades the link's signed, expiring token for the chat (with its `session_id`, "
+        "which the page keeps as for any chat). A chat closed for inactivity opens again. A "
+        "forged, expired or unknown token gets 400 `link_invalid`, whatever the reason.",
+    )
+    def reopen(self, request):
+        serializer = s.ReopenSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise LinkInvalid()
+        session = selectors.session_from_reopen_link(serializer.validated_data["token"])
+        return self._session_answer(services.session_reopen(session=session))
+
+    @extend_schema(
+        request=s.CustomerEmailSerializer,
+        parameters=[SESSION_HEADER_PARAM],
+        responses={200: s.CustomerSessionSerializer, **errors(400, 404, 409, 413, 415, 429)},
+        summary="Give the e-mail address the answer may be sent to",
+    )
+    def set_email(self, request):
+        serializer = s.CustomerEmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        session = self._customer_session(request, data.get("session_id"))
+        session = services.session_set_customer_email(session=session, customer_email=data["customer_email"])
+        return self._session_answer(session)
 
     @extend_schema(
         request=s.SessionEndSerializer,
@@ -171,7 +204,7 @@ class CustomerChatViewSet(viewsets.ViewSet):
     @extend_schema(
         parameters=[SESSION_HEADER_PARAM],
         responses={200: s.QueueStatusSerializer, **errors(400, 404)},
-        summary="Agents available, chats waiting, and the customer's position",
+        summary="How the service stands: available agents, waiting chats, the customer's position",
     )
     def queue(self, request):
         key = request.META.get(SESSION_HEADER)

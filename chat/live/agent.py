@@ -12,6 +12,7 @@ from chat.models import ChatSession
 
 from .base import CLOSE_FORBIDDEN, LiveConsumer, TypingThrottle, is_cursor, shared_encoding
 from .events import AGENTS_GROUP, agent_group, send_ephemeral_event, session_group, watchers_group
+from .heartbeat import process_presence
 from .tickets import agent_from_ticket
 
 Status = ChatSession.Status
@@ -72,8 +73,16 @@ class AgentConsumer(LiveConsumer):
         self.watched: set[int] = set()
         await self.join(AGENTS_GROUP)
         await self.join(agent_group(agent.pk))
+        # Online while this socket is open (chat/live/presence.py): available to customers if
+        # they may reply, accept chats and are under their maximum. Before "ready", so that
+        # the page's next frames (watch) are not kept waiting behind it.
+        await process_presence().agent_connected(self.channel_name, agent.pk)
         await self.send_json({"type": "ready"})
         await self.start_live()
+
+    async def disconnect(self, code):
+        await super().disconnect(code)
+        await process_presence().agent_disconnected(self.channel_name)
 
     async def check_access(self) -> bool:
         """Ask the policy again; close 4403 when the socket's person may no longer use it."""

@@ -4,15 +4,19 @@ First frame ``{"type": "hello", "session_id": "<uuid>", "after": N}`` (the key n
 the URL); the server answers ``ready``, then every message after ``after``, then live events.
 """
 
+import logging
+
 from channels.db import database_sync_to_async
 
-from chat import payloads, selectors
+from chat import payloads, selectors, services
 from chat.exceptions import InvalidInput, SessionNotFound
 from chat.models import ChatSession
 
 from .base import CLOSE_BAD_HELLO, CLOSE_UNKNOWN_SESSION, LiveConsumer, TypingThrottle, is_cursor
 from .events import QUEUE_GROUP, customer_typing_targets, send_ephemeral_event, session_group
+from .heartbeat import process_presence
 
+logger = logging.getLogger(__name__)
 Status = ChatSession.Status
 CATCH_UP_PAGE_SIZE = 500
 
@@ -77,6 +81,17 @@ class CustomerConsumer(LiveConsumer):
         for message in messages:
             await self.send_json({"type": "message", "message": message})
         await self.start_live()
+        await process_presence().customer_connected(self.channel_name, session.pk)
+        await database_sync_to_async(services.session_customer_seen)(session_pk=session.pk)
+
+    async def disconnect(self, code):
+        await super().disconnect(code)
+        if self.session_pk is not None and self.greeted:
+            await process_presence().customer_disconnected(self.channel_name)
+            try:
+                await database_sync_to_async(services.session_customer_seen)(session_pk=self.session_pk)
+            except Exception:  # best effort: the connect mark is there
+                logger.warning("could not record a customer leaving", exc_info=True)
 
     async def chat_event(self, message: dict) -> None:
         event = message["event"]
@@ -111,14 +126,12 @@ class CustomerConsumer(LiveConsumer):
         if position == 0 and len(waiting) >= selectors.QUEUE_SNAPSHOT_LIMIT:
             queue = await database_sync_to_async(_customer_queue_status)(self.session_pk)
         else:
-            agents = event.get("agents_available", 0)
-            per_chat = event.get("wait_per_chat_seconds", selectors.DEFAULT_WAIT_PER_CHAT_SECONDS)
-            queue = {
-                "position": position,
-                "estimated_wait_seconds": selectors.estimate_wait_seconds(position, agents, per_chat),
-                "agents_available": agents,
-                "waiting_chats": len(waiting),
-            }
+            queue = selectors.customer_queue(
+                position=position,
+                waiting_chats=len(waiting),
+                service=event,
+                wait_per_chat=event.get("wait_per_chat_seconds", selectors.DEFAULT_WAIT_PER_CHAT_SECONDS),
+            )
         await self.send_json({"type": "queue", **queue})
 
     async def typing(self, content: dict) -> None:

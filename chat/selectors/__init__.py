@@ -1,11 +1,25 @@
 """Reads that screens, endpoints and sockets need. Nothing here writes.
 
-By concern: sessions.py (one chat and its messages), queue.py (the waiting queue),
-inbox.py (the admin inbox), agents.py (agents and canned responses), attachments.py (files). Import from here.
+By concern: sessions.py (one chat and its messages), queue.py (the waiting queue and how the
+service stands), inbox.py (the admin inbox), agents.py (agents: who is available, canned
+responses), hours.py (business hours and holidays), attachments.py (files). Import from here.
 """
 
-from .agents import agents_with_load, canned_responses, reply_capable_agents
+from .agents import (
+    AgentCounts,
+    TeamMember,
+    agent_counts,
+    agents_with_load,
+    available_agents,
+    canned_responses,
+    is_available,
+    online_agent_ids,
+    online_reply_capable_agents,
+    reply_capable_agents,
+    team_presence,
+)
 from .attachments import attachment_for_customer, attachment_for_staff, customer_file_count
+from .hours import BusinessStatus, business_status, upcoming_holidays, weekly_hours
 from .inbox import (
     INBOX_ORDERING,
     OPEN_STATUSES,
@@ -15,14 +29,21 @@ from .inbox import (
     inbox_tab_counts,
 )
 from .queue import (
+    AVAILABLE,
+    BUSY,
+    CLOSED,
     DEFAULT_WAIT_PER_CHAT_SECONDS,
+    OFFLINE,
     QUEUE_SNAPSHOT_LIMIT,
+    SERVICE_STATES,
     available_agents_count,
     average_wait_per_chat_seconds,
+    customer_queue,
     estimate_wait_seconds,
     queue_position,
     queue_snapshot,
     queue_status,
+    service_status,
 )
 from .sessions import (
     TRANSCRIPT_LIMIT,
@@ -31,7 +52,9 @@ from .sessions import (
     idle_session_ids,
     messages_after,
     parse_session_key,
+    reply_emails,
     session_for_staff,
+    session_from_reopen_link,
     staff_sessions,
     status_rank,
     transcript,
@@ -39,6 +62,25 @@ from .sessions import (
 )
 
 __all__ = [
+    "AVAILABLE",
+    "BUSY",
+    "CLOSED",
+    "OFFLINE",
+    "SERVICE_STATES",
+    "AgentCounts",
+    "BusinessStatus",
+    "TeamMember",
+    "agent_counts",
+    "available_agents",
+    "business_status",
+    "customer_queue",
+    "is_available",
+    "online_agent_ids",
+    "online_reply_capable_agents",
+    "service_status",
+    "team_presence",
+    "upcoming_holidays",
+    "weekly_hours",
     "DEFAULT_WAIT_PER_CHAT_SECONDS",
     "INBOX_ORDERING",
     "OPEN_STATUSES",
@@ -65,7 +107,9 @@ __all__ = [
     "queue_snapshot",
     "queue_status",
     "reply_capable_agents",
+    "reply_emails",
     "session_for_staff",
+    "session_from_reopen_link",
     "staff_sessions",
     "status_rank",
     "transcript",

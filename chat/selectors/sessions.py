@@ -6,9 +6,9 @@ from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, W
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from chat import policy
-from chat.exceptions import InvalidInput, SessionNotFound
-from chat.models import ChatAttachment, ChatMessage, ChatSession
+from chat import links, policy
+from chat.exceptions import InvalidInput, LinkInvalid, SessionNotFound
+from chat.models import ChatAttachment, ChatMessage, ChatSession, ReplyEmail
 
 Status = ChatSession.Status
 TRANSCRIPT_LIMIT = 500
@@ -106,3 +106,20 @@ def idle_session_ids(*, older_than) -> list[int]:
         .filter(last_activity__lt=older_than)
         .values_list("id", flat=True)
     )
+
+
+def session_from_reopen_link(token) -> ChatSession:
+    """The chat a reply e-mail's link names (chat/links.py); LinkInvalid when the token is
+    forged, expired or names no chat (one answer for all: nothing is revealed)."""
+    chat_id = links.chat_id_from_token(token)
+    session = (
+        ChatSession.objects.select_related("assigned_agent").filter(pk=chat_id).first() if chat_id else None
+    )
+    if session is None:
+        raise LinkInvalid()
+    return session
+
+
+def reply_emails(session: ChatSession) -> list[ReplyEmail]:
+    """The chat's reply e-mails, newest first, for the conversation page."""
+    return list(ReplyEmail.objects.filter(session_id=session.pk).order_by("-id")[:10])

@@ -15,7 +15,16 @@ from .attachments import agent_files_post, customer_files_post
 from .common import MAX_COMMENT_LENGTH
 from .messages import PostResult, agent_message_post, customer_message_post
 from .retention import AnonymizeResult, removed_message_text, sessions_anonymize
-from .sessions import close_idle_sessions, session_end, session_mark_read, session_open, session_rate
+from .sessions import (
+    close_idle_sessions,
+    session_customer_seen,
+    session_end,
+    session_mark_read,
+    session_open,
+    session_rate,
+    session_reopen,
+    session_set_customer_email,
+)
 
 __all__ = [
     "MAX_COMMENT_LENGTH",
@@ -28,10 +37,13 @@ __all__ = [
     "customer_message_post",
     "removed_message_text",
     "session_claim",
+    "session_customer_seen",
     "session_end",
     "session_mark_read",
     "session_open",
     "session_rate",
+    "session_reopen",
+    "session_set_customer_email",
     "session_transfer",
     "sessions_anonymize",
     "user_set_accepting_chats",

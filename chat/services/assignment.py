@@ -1,6 +1,5 @@
 """Who answers a chat: claiming, transferring, auto-assignment, and agents' availability."""
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -19,13 +18,8 @@ Status = ChatSession.Status
 
 
 def pick_agent_for_new_chat():
-    """The accepting agent with the fewest active chats, below the per-agent maximum."""
-    return (
-        selectors.reply_capable_agents()
-        .filter(accepting_chats=True, active_chats__lt=settings.CHAT_AGENT_MAX_ACTIVE_CHATS)
-        .order_by("active_chats", "pk")
-        .first()
-    )
+    """The available agent (online, accepting, under the maximum) with the fewest active chats."""
+    return selectors.available_agents().order_by("active_chats", "pk").first()
 
 
 @publishing_batch()
@@ -58,10 +52,21 @@ def session_claim(*, session: ChatSession, agent) -> ChatSession:
 
 @publishing_batch()
 def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
-    """Hand an open chat to another agent (who must be allowed to reply)."""
+    """Hand an open chat to another agent, who must be available: online, allowed to reply,
+    accepting chats and under their maximum (a chat handed to someone away would wait
+    unseen)."""
     policy.require(agent, policy.TRANSFER)
     if not policy.can(to_agent, policy.REPLY):
         raise InvalidInput(fields={"to_agent": [_("This person cannot answer chats.")]})
+    if not selectors.is_available(to_agent):
+        raise InvalidInput(
+            fields={
+                "to_agent": [
+                    _("%(agent)s is not available now (offline, paused or at their chat limit).")
+                    % {"agent": to_agent.public_name}
+                ]
+            }
+        )
     now = timezone.now()
     with transaction.atomic():
         current = ChatSession.objects.select_for_update().get(pk=session.pk)
@@ -69,7 +74,6 @@ def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
             raise SessionEnded()
         if current.assigned_agent_id == to_agent.pk:
             return current
-        was_waiting = current.status == Status.WAITING
         current.assigned_agent = to_agent
         current.status = Status.ACTIVE
         current.agent_read_message_id = 0
@@ -80,8 +84,7 @@ def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
             now,
         )
         announce.session(current)
-        if was_waiting:
-            announce.queue()
+        announce.queue()  # the queue, or two agents' loads (and so who is available), moved
     return current
 
 
@@ -89,8 +92,8 @@ def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
 def user_set_accepting_chats(*, user, accepting: bool) -> bool:
     """Switch whether ``user`` takes new chats; True when the flag changed.
 
-    The queue's "agents available" figure counts accepting agents, so waiting customers
-    are told when it moves.
+    Only accepting agents are available (chat/selectors/agents.py), so waiting customers are
+    told when it moves.
     """
     with transaction.atomic():
         changed = (

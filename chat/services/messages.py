@@ -18,7 +18,7 @@ from chat.live import announce
 from chat.live.events import publishing_batch
 from chat.models import ChatMessage, ChatSession, Issue
 
-from . import message_sql
+from . import emails, message_sql
 from .assignment import session_claim
 from .common import clean_content
 
@@ -170,6 +170,9 @@ def _post_locked(
         fields.append("last_message_at")
     message.save()
     message.attachment_list = files.attach(current, message) if files else []
+    if not is_internal:
+        # An e-mail for a customer who left (sent later, never by this request).
+        emails.reply_email_schedule(session=current, message=message)
     if current.assigned_agent_id == agent.pk:
         current.agent_read_message_id = message.pk
         fields.append("agent_read_message_id")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from chat import policy, selectors
-from chat.exceptions import AlreadyClaimed, AlreadyRated, InvalidInput
+from chat.exceptions import AlreadyClaimed, AlreadyRated, InvalidInput, SessionEnded
 from chat.live import announce
 from chat.live.events import publishing_batch
 from chat.models import ChatMessage, ChatSession, Issue
@@ -34,7 +34,10 @@ def session_open(
     user_ip: str | None = None,
     user_agent: str = "",
 ) -> ChatSession:
-    """Open a chat. It waits in the queue unless auto-assignment finds an agent."""
+    """Open a chat. It waits in the queue unless auto-assignment finds an available agent.
+
+    It opens whatever the service's state; it records whether nobody was available and
+    whether it was outside business hours (the inbox marks it, the metrics count it)."""
     errors = {}
     customer_name = (customer_name or "").strip()
     customer_email = (customer_email or "").strip()
@@ -53,8 +56,11 @@ def session_open(
     if errors:
         raise InvalidInput(fields=errors)
 
+    service = selectors.service_status()
     with transaction.atomic():
         session = ChatSession.objects.create(
+            opened_without_agents=service["service"] != selectors.AVAILABLE,
+            opened_outside_hours=service["outside_hours"],
             customer_name=customer_name,
             customer_email=customer_email,
             tracking_code=tracking_code,
@@ -65,7 +71,7 @@ def session_open(
         )
         announce.new_session(session)
         announce.queue()
-        if settings.CHAT_AUTO_ASSIGN:
+        if settings.CHAT_AUTO_ASSIGN and service["service"] == selectors.AVAILABLE:
             agent = pick_agent_for_new_chat()
             if agent is not None:
                 try:
@@ -103,7 +109,6 @@ def session_end(
             if rating is not None:
                 return _rate_locked(current, rating, comment)
             return current
-        was_waiting = current.status == Status.WAITING
         current.status = Status.ENDED
         current.ended_at = now
         current.ended_by = ended_by
@@ -122,8 +127,7 @@ def session_end(
             text = system_text(gettext_noop("The chat was closed for inactivity."))
         add_system_message(current, text, now)
         announce.session(current)
-        if was_waiting:
-            announce.queue()
+        announce.queue()  # the queue moved, or the agent has room for one more chat
     return current
 
 
@@ -188,3 +192,67 @@ def close_idle_sessions(*, minutes: int) -> int:
             session_end(session=session, ended_by=EndedBy.SYSTEM)
             closed += 1
     return closed
+
+
+def session_customer_seen(*, session_pk: int) -> None:
+    """The customer's socket opened or closed: replies after this reach them by e-mail if
+    they stay away (chat/services/emails.py)."""
+    ChatSession.objects.filter(pk=session_pk).update(customer_seen_at=timezone.now())
+
+
+@publishing_batch()
+def session_set_customer_email(*, session: ChatSession, customer_email: str) -> ChatSession:
+    """The customer gives (or corrects) the e-mail address their answer may be sent to."""
+    email = (customer_email or "").strip() if isinstance(customer_email, str) else None
+    try:
+        if not email:
+            raise ValidationError("empty")
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidInput(fields={"customer_email": [_("Enter a valid e-mail address.")]}) from exc
+    with transaction.atomic():
+        current = (
+            ChatSession.objects.select_for_update(of=("self",))
+            .select_related("assigned_agent")
+            .get(pk=session.pk)
+        )
+        if current.status == Status.ENDED:
+            raise SessionEnded()
+        if current.customer_email != email:
+            current.customer_email = email
+            current.save(update_fields=["customer_email"])
+            announce.inbox_activity(current)
+    return current
+
+
+@publishing_batch()
+def session_reopen(*, session: ChatSession) -> ChatSession:
+    """The customer came back through a reply e-mail's link (chat/services/emails.py).
+
+    A chat the system closed for inactivity (they were away, waiting for the answer) opens
+    again: with its agent if they are available, else back in the queue. A chat that the
+    customer or an agent ended stays ended; the page shows it.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        current = ChatSession.objects.select_for_update().get(pk=session.pk)
+        if current.status != Status.ENDED or current.ended_by != EndedBy.SYSTEM:
+            return ChatSession.objects.select_related("assigned_agent").get(pk=current.pk)
+        agent = current.assigned_agent
+        keep_agent = agent is not None and selectors.is_available(agent)
+        current.status = Status.ACTIVE if keep_agent else Status.WAITING
+        current.assigned_agent = agent if keep_agent else None
+        current.ended_at = None
+        current.ended_by = ""
+        current.last_message_at = now  # or the idle sweep would close it again at once
+        current.save(update_fields=["status", "assigned_agent", "ended_at", "ended_by", "last_message_at"])
+        add_system_message(
+            current, system_text(gettext_noop("The customer came back through the e-mail link.")), now
+        )
+        if keep_agent:
+            announce.session(current)
+        else:
+            announce.new_session(current)
+            announce.session(current)
+            announce.queue()
+    return current

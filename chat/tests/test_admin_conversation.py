@@ -5,12 +5,13 @@ import re
 import uuid
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from chat import services
 from chat.models import CannedResponse, ChatMessage, ChatSession
-from conftest import make_staff
+from conftest import bring_online, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -136,14 +137,31 @@ class TestTranscript:
         assert 'id="reply-form"' not in response.text
         assert 'id="chat-actions"' not in response.text
 
-    def test_transfer_lists_agents_who_can_reply(self, agent_client, agent, other_agent, django_user_model):
-        make_staff(django_user_model, "leitor")  # staff without the reply permission
+    def test_transfer_lists_available_agents_only(self, agent_client, agent, other_agent, django_user_model):
+        reader = make_staff(django_user_model, "leitor")  # staff without the reply permission
+        paused = make_staff(django_user_model, "paula", "Agentes", accepting_chats=False)
+        full = make_staff(django_user_model, "fred", "Agentes")
+        offline = make_staff(django_user_model, "otto", "Agentes")
+        for _ in range(settings.CHAT_AGENT_MAX_ACTIVE_CHATS):
+            services.session_claim(session=open_chat(), agent=full)
+        bring_online(agent, other_agent, reader, paused, full)
         session = open_chat()
 
         response = agent_client.get(page_url(session))
         options = re.findall(r'<option value="(\d+)">', response.text)
 
         assert sorted(int(pk) for pk in options) == sorted([agent.pk, other_agent.pk])
+        assert offline.pk not in [int(pk) for pk in options]
+
+    def test_transfer_says_when_nobody_else_is_available(self, agent_client, agent):
+        bring_online(agent)
+        session = open_chat()
+        services.session_claim(session=session, agent=agent)
+
+        response = agent_client.get(page_url(session))
+
+        assert re.findall(r'<option value="(\d+)">', response.text) == []
+        assert 'id="transfer-nobody"' in response.text
 
 
 class TestReply:
@@ -236,6 +254,7 @@ class TestClaimTransferEnd:
         assert level == "error" and "Bruno" in text
 
     def test_transfer_to_another_agent(self, agent_client, agent, other_agent):
+        bring_online(other_agent)
         session = open_chat()
         services.session_claim(session=session, agent=agent)
 
@@ -244,6 +263,17 @@ class TestClaimTransferEnd:
         session.refresh_from_db()
         assert session.assigned_agent == other_agent
         assert session.messages.filter(author=Author.SYSTEM, content__contains="Bruno").exists()
+
+    def test_transfer_to_an_agent_who_went_offline_is_refused(self, agent_client, agent, other_agent):
+        session = open_chat()
+        services.session_claim(session=session, agent=agent)
+
+        response = agent_client.post(url("transfer", session), {"to_agent": other_agent.pk}, follow=True)
+
+        assert [level for level, _text in flash(response)] == ["error"]
+        assert "Bruno" in flash(response)[0][1]
+        session.refresh_from_db()
+        assert session.assigned_agent == agent
 
     def test_transfer_to_someone_who_cannot_reply_is_refused(self, agent_client, agent, django_user_model):
         reader = make_staff(django_user_model, "leitor")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from chat import selectors, services
 from chat.live import announce
 from chat.models import ChatMessage, ChatSession
-from conftest import make_staff
+from conftest import bring_online, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -319,7 +319,9 @@ class TestAvailability:
     URL = reverse("admin:chat_chatsession_accepting")
 
     def test_the_switch_changes_only_the_agents_own_flag(self, agent_client, agent, other_agent):
+        bring_online(agent, other_agent)
         before = selectors.available_agents_count()
+        assert before == 2
 
         response = agent_client.post(
             self.URL, {"accepting": "0", "user": other_agent.pk, "next": INBOX + "?tab=mine"}
@@ -341,8 +343,9 @@ class TestAvailability:
         assert response["Location"] == INBOX
 
     def test_waiting_customers_are_told_when_availability_changes(
-        self, agent_client, other_agent, monkeypatch, django_capture_on_commit_callbacks
+        self, agent_client, agent, other_agent, monkeypatch, django_capture_on_commit_callbacks
     ):
+        bring_online(agent, other_agent)
         open_chat()
         sent = []
         monkeypatch.setattr(announce, "send_event_on_commit", lambda *event: sent.append(event))

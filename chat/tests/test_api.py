@@ -6,7 +6,7 @@ from django.test import Client
 
 from chat import services
 from chat.models import ChatMessage, ChatSession
-from conftest import make_staff
+from conftest import bring_online, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -214,11 +214,20 @@ class TestCustomerReads:
         assert body["agent_name"] == "Ana"
         assert body["queue"]["position"] == 0
 
-    def test_queue_status_counts_agents_and_positions(self, api, agent, django_user_model):
-        make_staff(django_user_model, "off", "Agentes", accepting_chats=False)
+    def test_queue_status_counts_agents_online_and_positions(
+        self, api, agent, other_agent, django_user_model
+    ):
+        paused = make_staff(django_user_model, "off", "Agentes", accepting_chats=False)
+        bring_online(agent, paused)  # other_agent has no admin page open
         keys = [post_json(api, "/api/chat/session", {}).json()["session_id"] for _ in range(3)]
         public = api.get("/api/chat/queue").json()
-        assert public == {"agents_available": 1, "waiting_chats": 3}
+        assert public == {
+            "service": "available",
+            "agents_available": 1,
+            "waiting_chats": 3,
+            "opens_at": None,
+            "holidays": [],
+        }
         mine = api.get("/api/chat/queue", HTTP_X_CHAT_SESSION=keys[2]).json()
         assert mine["position"] == 3
         assert mine["estimated_wait_seconds"] > 0
@@ -280,6 +289,7 @@ class TestStaffEndpoints:
         assert post_json(agent_client, base + "messages/", {"content": "?"}).status_code == 409
 
     def test_transfer(self, agent_client, agent, other_agent):
+        bring_online(other_agent)
         session = services.session_open()
         services.session_claim(session=session, agent=agent)
         url = f"/api/chat/sessions/{session.pk}/transfer/"

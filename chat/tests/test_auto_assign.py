@@ -1,4 +1,5 @@
-"""Auto-assignment (CHAT_AUTO_ASSIGN): a new chat goes to the least busy accepting agent."""
+"""Auto-assignment (CHAT_AUTO_ASSIGN): a new chat goes to the least busy available agent
+(online, accepting, under the maximum)."""
 
 import os
 import subprocess
@@ -10,7 +11,7 @@ from django.contrib.auth.models import Permission
 
 from chat import services
 from chat.models import ChatSession
-from conftest import make_staff
+from conftest import bring_online, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,7 @@ def test_off_by_default(agent):
 
 
 def test_the_agent_with_the_fewest_active_chats_gets_it(auto, agent, other_agent, carla):
+    bring_online(agent, other_agent, carla)
     give(agent, 2)
     give(other_agent, 1)
     give(carla, 2)
@@ -63,6 +65,7 @@ def test_the_agent_with_the_fewest_active_chats_gets_it(auto, agent, other_agent
 
 
 def test_ended_chats_do_not_count_as_busy(auto, agent, other_agent):
+    bring_online(agent, other_agent)
     give(agent, 1)
     give(other_agent, 2)
     for session in ChatSession.objects.filter(assigned_agent=other_agent):
@@ -72,6 +75,7 @@ def test_ended_chats_do_not_count_as_busy(auto, agent, other_agent):
 
 
 def test_the_maximum_is_respected(auto, agent, other_agent):
+    bring_online(agent, other_agent)
     give(agent, 3)
     give(other_agent, 2)
 
@@ -82,6 +86,7 @@ def test_the_maximum_is_respected(auto, agent, other_agent):
 
 
 def test_agents_not_accepting_chats_are_skipped(auto, agent, other_agent):
+    bring_online(agent, other_agent)
     give(other_agent, 2)
     type(agent).objects.filter(pk=agent.pk).update(accepting_chats=False)
 
@@ -94,6 +99,21 @@ def test_only_active_staff_who_may_reply_are_picked(auto, agent, django_user_mod
     give(agent, 2)
     reader = make_staff(django_user_model, "leitor")
     reader.user_permissions.add(Permission.objects.get(codename="view_chatsession"))
-    make_staff(django_user_model, "ex", "Agentes", is_active=False)
+    former = make_staff(django_user_model, "ex", "Agentes", is_active=False)
+    bring_online(agent, reader, former)
 
     assert services.session_open().assigned_agent == agent
+
+
+def test_agents_who_are_not_online_are_skipped(auto, agent, other_agent):
+    give(agent, 2)
+    bring_online(agent)  # Bruno, with no chat, has no admin page open
+
+    assert services.session_open().assigned_agent == agent
+
+
+def test_with_nobody_online_the_chat_waits_and_is_marked(auto, agent):
+    session = services.session_open()
+
+    assert session.status == Status.WAITING and session.assigned_agent is None
+    assert session.opened_without_agents is True

@@ -112,7 +112,7 @@ def test_render_runs_the_command_every_five_minutes():
     [job] = [s for s in blueprint["services"] if "close_idle_sessions" in s.get("startCommand", "")]
     web = next(s for s in blueprint["services"] if s["name"] == "jtchat-web")
     env = {item["key"]: item for item in job["envVars"]}
-    web_env = {item["key"]: item for item in web["envVars"]}
+    web_env = {item["key"]: item for item in web["envVars"] if "key" in item}
 
     assert job["type"] == "cron" and job["schedule"] == "*/5 * * * *"
     assert env["DATABASE_URL"] == web_env["DATABASE_URL"]

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from chat import services
 from chat.live import base, tickets
 from chat.models import ChatMessage
-from conftest import make_staff
+from conftest import bring_online, make_staff
 from jtchat.asgi import application
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +162,9 @@ def test_customer_socket_closes_with_4404_for_an_unknown_chat(chat):
     run(scenario)
 
 
-def test_ready_carries_the_public_chat_and_the_customers_place_in_the_queue(chat, other_chat):
+def test_ready_carries_the_public_chat_and_the_customers_place_in_the_queue(chat, other_chat, agent):
+    bring_online(agent)
+
     async def scenario():
         socket, ready = await customer_socket(other_chat)
         assert ready["session"]["status"] == "waiting"
@@ -171,8 +173,21 @@ def test_ready_carries_the_public_chat_and_the_customers_place_in_the_queue(chat
         assert ready["queue"]["position"] == 2
         assert ready["queue"]["waiting_chats"] == 2
         assert ready["queue"]["estimated_wait_seconds"] > 0
+        assert ready["queue"]["service"] == "available"
         await socket.send_json_to({"type": "ping"})
         assert await socket.receive_json_from(WAIT) == {"type": "pong"}
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_with_nobody_online_ready_says_offline_and_promises_no_wait(chat, agent):
+    async def scenario():
+        socket, ready = await customer_socket(chat)
+        assert ready["queue"]["service"] == "offline"
+        assert ready["queue"]["agents_available"] == 0
+        assert ready["queue"]["position"] == 1
+        assert ready["queue"]["estimated_wait_seconds"] is None
         await socket.disconnect()
 
     run(scenario)
@@ -295,10 +310,12 @@ def test_queue_events_become_each_customers_own_position_without_the_id_list(
         assert moved["type"] == "queue"
         assert set(moved) == {
             "type",
+            "service",
             "position",
             "estimated_wait_seconds",
             "agents_available",
             "waiting_chats",
+            "opens_at",
         }
         assert moved["position"] == 1
         assert moved["waiting_chats"] == 2

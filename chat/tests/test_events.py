@@ -13,6 +13,7 @@ from chat.api.serializers import PublicSessionSerializer
 from chat.exceptions import SessionEnded
 from chat.live import events
 from chat.models import ChatMessage
+from conftest import bring_online
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +77,7 @@ def test_a_retried_message_is_announced_again(published, django_capture_on_commi
 def test_every_event_services_make_round_trips_through_json(
     published, django_capture_on_commit_callbacks, agent, other_agent
 ):
+    bring_online(other_agent)
     with django_capture_on_commit_callbacks(execute=True):
         chat = services.session_open(customer_name="Carla", customer_email="carla@example.com")
         services.customer_message_post(session_key=chat.session_id, content="Meu pacote atrasou")
@@ -103,7 +105,16 @@ def test_every_event_services_make_round_trips_through_json(
             else:
                 assert event["message"]["is_internal"] is False
         if group == events.QUEUE_GROUP:
-            assert set(event) == {"type", "waiting", "agents_available", "wait_per_chat_seconds"}
+            assert set(event) == {
+                "type",
+                "waiting",
+                "service",
+                "agents_available",
+                "agents_staffed",
+                "outside_hours",
+                "opens_at",
+                "wait_per_chat_seconds",
+            }
 
 
 def test_agents_events_go_to_every_agent_only_for_the_queue_and_status_changes(

@@ -129,7 +129,7 @@ def test_render_runs_the_anonymizer_daily_and_trusts_its_proxy():
     services = {service["name"]: service for service in blueprint["services"]}
 
     def env(service):
-        return {item["key"]: item for item in service["envVars"]}
+        return {item["key"]: item for item in service["envVars"] if "key" in item}
 
     cron = services["jtchat-anonymize-sessions"]
     assert cron["type"] == "cron" and cron["startCommand"] == "python manage.py anonymize_sessions"

@@ -16,7 +16,7 @@ from chat.exceptions import (
     SessionNotFound,
 )
 from chat.models import ChatMessage, ChatSession, Issue
-from conftest import make_staff
+from conftest import bring_online, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -205,6 +205,7 @@ class TestClaim:
             services.session_claim(session=session, agent=agent)
 
     def test_transfer_hands_the_chat_over(self, agent, other_agent):
+        bring_online(other_agent)
         session = services.session_open()
         services.session_claim(session=session, agent=agent)
         services.session_transfer(session=session, agent=agent, to_agent=other_agent)
@@ -289,7 +290,8 @@ class TestIdleAndRead:
 
 
 class TestAutoAssign:
-    def test_new_chat_goes_to_the_least_busy_accepting_agent(self, settings, agent, other_agent):
+    def test_new_chat_goes_to_the_least_busy_available_agent(self, settings, agent, other_agent):
+        bring_online(agent, other_agent)
         settings.CHAT_AUTO_ASSIGN = True
         settings.CHAT_AGENT_MAX_ACTIVE_CHATS = 2
         first = services.session_open()
@@ -300,6 +302,7 @@ class TestAutoAssign:
         assert services.session_open().status == Status.WAITING  # both at their maximum
 
     def test_agents_not_accepting_chats_are_skipped(self, settings, agent, other_agent):
+        bring_online(agent, other_agent)
         settings.CHAT_AUTO_ASSIGN = True
         type(agent).objects.filter(pk=agent.pk).update(accepting_chats=False)
         assert services.session_open().assigned_agent == other_agent

@@ -21,11 +21,11 @@ from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from chat import policy, services
-from chat.models import CannedResponse, ChatAnalytics, ChatSession
+from chat import links, policy, services
+from chat.models import CannedResponse, ChatAnalytics, ChatSession, Holiday
 from chat.tests import files
 from chat.tests.test_consumers import WAIT, agent_socket, close_code, run, session_cookie
-from conftest import make_staff
+from conftest import bring_online, make_staff
 from jtchat.settings import BASE_DIR
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +48,7 @@ HAS = {
     policy.MANAGE_CANNED: {"manager", "superuser"},
     policy.VIEW_METRICS: {"manager", "superuser"},
     policy.EXPORT: {"manager", "superuser"},
+    policy.MANAGE_HOURS: {"manager", "superuser"},
     policy.MANAGE_USERS: {"manager", "superuser"},
     policy.VIEW_AUDIT: {"superuser"},
 }
@@ -58,6 +59,7 @@ USE_CANNED, MANAGE_CANNED = HAS[policy.USE_CANNED], HAS[policy.MANAGE_CANNED]
 METRICS, EXPORT, USERS, AUDIT = (
     HAS[c] for c in (policy.VIEW_METRICS, policy.EXPORT, policy.MANAGE_USERS, policy.VIEW_AUDIT)
 )
+HOURS = HAS[policy.MANAGE_HOURS]
 GROUP_VIEWERS = {"manager", "superuser"}  # Gestores may read the groups (not change them)
 NOBODY: set = set()
 
@@ -170,6 +172,7 @@ ROWS: dict[str, list[Case]] = {
         delete=MANAGE_CANNED,
         obj="{canned}",
     ),
+    **model_admin("chat/holiday", view=HOURS, add=HOURS, change=HOURS, delete=HOURS, obj="{holiday}"),
     **model_admin(
         "chat/chatsession", view=VIEW, add=NOBODY, change=NOBODY, delete=NOBODY, obj="{chat}", hidden=True
     ),
@@ -186,6 +189,7 @@ ROWS: dict[str, list[Case]] = {
     "admin/chat/chatanalytics/export/conversations.csv": [
         get("/admin/chat/chatanalytics/export/conversations.csv", admin(200, EXPORT))
     ],
+    "admin/chat/chatsession/team/": [get("/admin/chat/chatsession/team/", admin(200, METRICS))],
     "admin/chat/chatsession/accepting/": [
         post("/admin/chat/chatsession/accepting/", admin(302, REPLY), {"accepting": "0"})
     ],
@@ -224,6 +228,11 @@ ROWS: dict[str, list[Case]] = {
     "api/chat/sessions/<int:pk>/attachments/": [
         post("/api/chat/sessions/{chat}/attachments/", api(201, REPLY), files=True, capability="reply")
     ],
+    "api/chat/email": [
+        post("/api/chat/email", customers(200, 400), {"customer_email": "cliente@example.com"})
+    ],
+    # Whoever holds a reply e-mail's link comes back to its chat (chat/links.py).
+    "api/chat/reopen": [post("/api/chat/reopen", everyone(200), {"token": "{reopen}"})],
     "api/chat/agent-ticket": [get("/api/chat/agent-ticket", api(200, VIEW))],
     "api/chat/analytics/": [get("/api/chat/analytics/", api(200, METRICS), capability="metrics")],
     "api/chat/^sessions/$": [get("/api/chat/sessions/", api(200, VIEW), capability="view")],
@@ -304,6 +313,7 @@ def world(django_user_model):
     }
     users["reader"].user_permissions.add(Permission.objects.get(codename="view_chatsession"))
     other = make_staff(django_user_model, "bruno", "Agentes", display_name="Bruno")
+    bring_online(other)  # available: chats may be transferred to him
     chat_a = services.session_open(customer_name="Ana Cliente")
     chat_b = services.session_open(customer_name="Beto Cliente")
     services.customer_message_post(session_key=chat_a.session_id, content="Cadê meu pacote?")
@@ -326,6 +336,8 @@ def world(django_user_model):
             "ct": ContentType.objects.get_for_model(ChatSession).pk,
             "last": note.message.pk,
             "file": photo.message.attachment_list[0].pk,
+            "holiday": Holiday.objects.create(date=timezone.localdate(), name="Feriado").pk,
+            "reopen": links.reopen_token(chat_a),
         },
     }
 

@@ -28,6 +28,7 @@ def make_session(
     status=None,
     customer_name="",
     topic="",
+    **extra,
 ):
     if status is None:
         if ended_at is not None:
@@ -48,6 +49,7 @@ def make_session(
         issue=issue,
         topic=topic,
         customer_name=customer_name,
+        **extra,
     )
 
 

@@ -13,7 +13,7 @@ from chat.analytics.daily import compute_daily_metrics
 from chat.analytics.days import local_day_bounds
 from chat.analytics.registry import MESSAGES, Percentile
 from chat.analytics.sql import interpolated_percentile
-from chat.models import ChatAnalytics, ChatSession
+from chat.models import ChatAnalytics, ChatSession, EmailStatus, ReplyEmail
 from conftest import make_staff
 
 from .factories import agent_says, customer_says, local, make_session, system_says
@@ -157,6 +157,27 @@ def test_sla_follows_the_setting(busy_day, settings):
     assert compute_daily_metrics(DAY).sla_share == pytest.approx(3 / 3)
     settings.CHAT_SLA_FIRST_RESPONSE_SECONDS = 59
     assert compute_daily_metrics(DAY).sla_share == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_chats_opened_outside_hours_and_answered_by_email(ana):
+    """Counted over the day's chats: the mark made when each opened, and whether a reply
+    e-mail actually went (one that failed or was not needed does not count)."""
+    outside = make_session(
+        local(DAY, 22, 0), agent=ana, opened_outside_hours=True, opened_without_agents=True
+    )
+    emailed = make_session(local(DAY, 9, 0), agent=ana)
+    failed = make_session(local(DAY, 10, 0), agent=ana)
+    before = make_session(local(PREVIOUS_DAY, 23, 0), agent=ana, opened_outside_hours=True)
+    sent = {"status": EmailStatus.SENT, "due_at": local(DAY, 9, 10)}
+    for chat in (outside, emailed, before):
+        ReplyEmail.objects.create(session=chat, **sent)
+    ReplyEmail.objects.create(session=emailed, **sent)  # a second e-mail: still one chat
+    ReplyEmail.objects.create(session=failed, status=EmailStatus.FAILED, due_at=local(DAY, 10, 10))
+
+    row = compute_daily_metrics(DAY)
+
+    assert row.opened_outside_hours == 1
+    assert row.answered_by_email == 2  # outside and emailed; the one before is the previous day's
 
 
 def test_a_day_with_no_sessions():

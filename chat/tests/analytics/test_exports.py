@@ -59,6 +59,8 @@ def day_of_chats(agent):
         customer_name='=HYPERLINK("http://evil")',
         comment="@SUM(A1)",
         issue="cobranca",
+        opened_without_agents=True,
+        opened_outside_hours=True,
     )
     customer_says(hostile, local(DAY, 10, 0, 30))
     return answered, hostile
@@ -79,7 +81,7 @@ def test_conversations_one_row_each_with_every_column(manager_client, day_of_cha
         "Conversa", "Início", "Fim", "Situação", "Encerrada por", "Atendente", "Nome do cliente", "Assunto",
         "Problema", "Primeira resposta (min:s)", "Tempo médio de resposta (min:s)",
         "Tempo de resposta, maior (min:s)", "Respostas do atendente", "Arquivos", "Duração (min:s)", "Nota",
-        "Comentário",
+        "Comentário", "Aberta sem atendente disponível", "Aberta fora do horário de atendimento",
     ]  # fmt: skip
     record = dict(zip(header, first, strict=True))
     assert record["Conversa"] == str(answered.pk)
@@ -98,12 +100,16 @@ def test_conversations_one_row_each_with_every_column(manager_client, day_of_cha
     assert record["Duração (min:s)"] == "20:00"
     assert record["Nota"] == "4"
     assert record["Comentário"] == "Ótimo, resolveu; obrigado"  # the ; is quoted, not a new cell
+    assert (
+        record["Aberta sem atendente disponível"] == record["Aberta fora do horário de atendimento"] == "não"
+    )
 
     other = dict(zip(header, second, strict=True))
     assert other["Atendente"] == "" and other["Primeira resposta (min:s)"] == "" and other["Nota"] == ""
     assert other["Problema"] == "Cobrança"
     assert other["Nome do cliente"] == '\'=HYPERLINK("http://evil")'
     assert other["Comentário"] == "'@SUM(A1)"
+    assert other["Aberta sem atendente disponível"] == other["Aberta fora do horário de atendimento"] == "sim"
 
 
 def test_daily_rows_with_decimal_commas(manager_client, day_of_chats):

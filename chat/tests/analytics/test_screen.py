@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from chat.analytics.days import yesterday
 from chat.models import ChatAnalytics, ChatSession
+from conftest import bring_online, make_staff
 
 from .factories import local, make_session
 
@@ -148,7 +149,6 @@ def test_charts_are_accessible_svg_with_units_and_pt_br_numbers(manager_client):
 
 
 def test_agent_and_issue_names_are_escaped(manager_client, django_user_model):
-    from conftest import make_staff
 
     sneaky = make_staff(django_user_model, "sneaky", "Agentes", display_name="<script>alert(1)</script>")
     add_day(
@@ -192,9 +192,11 @@ def test_per_agent_table_combines_the_days(manager_client, agent, other_agent):
     assert html.index(f'data-agent="{agent.pk}"') < html.index(f'data-agent="{other_agent.pk}"')
 
 
-def test_live_figures(manager_client, agent, other_agent):
+def test_live_figures(manager_client, manager, agent, other_agent, django_user_model):
     other_agent.accepting_chats = False
     other_agent.save()
+    make_staff(django_user_model, "carla", "Agentes")  # never signed in: not online
+    bring_online(manager, agent, other_agent)
     now = timezone.now()
     make_session(now - timedelta(minutes=7))  # waiting 7 min: the longest wait
     make_session(now - timedelta(minutes=2))
@@ -209,6 +211,7 @@ def test_live_figures(manager_client, agent, other_agent):
 
     assert live("waiting") == "2"
     assert live("active") == "1"
+    assert live("agents-online") == "3"  # Ana, Bruno and the manager have a chat page open
     assert live("agents") == "2"  # Ana and the manager; Bruno paused new chats
     assert re.fullmatch(r"7:0\d", live("oldest-wait"))  # min:s, as every duration (a slow run adds seconds)
 

@@ -168,7 +168,23 @@ function conversation(configElement) {
 
   /* --- chat state ---------------------------------------------------------------------- */
 
+  /* The reply e-mail's state (chat/services/emails.py) changes when the sender runs. */
+  function updateEmailStatus(session) {
+    var box = document.getElementById("chat-email");
+    var line = document.getElementById("chat-email-live");
+    if (!box || !line || typeof session.email_status !== "string") {
+      return;
+    }
+    if (session.email_status === box.dataset.emailStatus) {
+      return;
+    }
+    box.dataset.emailStatus = session.email_status;
+    line.textContent = S.emailStatus[session.email_status] || "";
+    line.hidden = !line.textContent;
+  }
+
   function updateSession(session) {
+    updateEmailStatus(session);
     var previousAgent = config.assignedAgentId;
     config.status = session.status;
     config.assignedAgentId = session.assigned_agent;

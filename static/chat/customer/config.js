@@ -19,7 +19,13 @@ export const urls = {
   message: data.messageUrl,
   messages: data.messagesUrl,
   end: data.endUrl,
+  queue: data.queueUrl,
+  email: data.emailUrl,
+  reopen: data.reopenUrl,
 };
+
+/** The service's time zone (TIME_ZONE): opening times are said in it. */
+export const timeZone = data.timeZone || "America/Sao_Paulo";
 
 export const websocketBase = data.wsUrl || "";
 

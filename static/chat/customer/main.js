@@ -3,18 +3,26 @@
  *
  * This module wires the others: start.js (the form), session.js (the chat and its key),
  * outbox.js (sending), transport.js (socket, polling, catch-up), view.js (the message
- * log), status.js (greeting, status and connection lines), typing.js, composer.js,
- * attachments.js (files), rating.js and transcript.js. Each owns its own state.
+ * log), status.js (greeting, status and connection lines), service.js (the start view's
+ * word on the service: offline, outside hours, holidays), email.js (asking for an e-mail
+ * when nobody can answer now), typing.js, composer.js, attachments.js (files), rating.js
+ * and transcript.js. Each owns its own state.
+ *
+ * A reply e-mail's link opens the page at /#reopen=<token>: the token (never the chat's
+ * key) is taken out of the address at once and traded for the chat with a POST; the key
+ * is then kept like any chat's.
  *
  * Support handle: window.jtChat.state() returns a snapshot of the connection;
  * window.jtChat.dropSocket() drops the live socket as a network cut would.
  */
-import { withRetries } from "../lib/http.js";
+import { request, withRetries } from "../lib/http.js";
 import * as attachments from "./attachments.js";
 import * as composer from "./composer.js";
 import { S, $, present, urls } from "./config.js";
+import * as email from "./email.js";
 import * as outbox from "./outbox.js";
 import * as rating from "./rating.js";
+import * as service from "./service.js";
 import * as session from "./session.js";
 import * as start from "./start.js";
 import * as status from "./status.js";
@@ -44,6 +52,7 @@ function showStartView() {
   chatView.hidden = true;
   startView.hidden = false;
   status.hideStatusLine();
+  service.refresh();
 }
 
 function showChatView() {
@@ -57,6 +66,7 @@ function resetConversationView() {
   view.reset();
   attachments.forget();
   rating.reset();
+  email.reset();
   composer.clear();
   status.showAlert("");
   typing.hideAgent();
@@ -103,8 +113,50 @@ function sessionLost() {
 function newChat() {
   clearSession();
   start.reset();
+  showPageNotice("");
   showStartView();
   start.focusFirstField();
+}
+
+function showPageNotice(text) {
+  const notice = $("page-notice");
+  notice.textContent = text || "";
+  notice.hidden = !text;
+}
+
+/** The token of a reply e-mail's link (/#reopen=…), taken out of the address bar. */
+function takeReopenToken() {
+  const match = /^#reopen=([^&]+)$/.exec(window.location.hash);
+  if (!match) {
+    return null;
+  }
+  window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  return decodeURIComponent(match[1]);
+}
+
+/** Back through a reply e-mail's link: trade the token for the chat, then as a new one. */
+async function reopen(token) {
+  const answer = await withRetries(() => request("POST", urls.reopen, { json: { token } }), {
+    base: RESTORE_BACKOFF_BASE_MS,
+    max: RESTORE_BACKOFF_MAX_MS,
+    attempts: 6,
+    retryable: (code) => code === 0 || code === 429 || code >= 500,
+    onRetry: (result) => status.setNetworkDown(result.status === 0),
+  });
+  status.setNetworkDown(false);
+  if (answer && answer.status === 200 && answer.data && answer.data.session_id) {
+    clearSession();
+    beginConversation(answer.data); // its socket catches up on the whole conversation
+    return;
+  }
+  const stored = session.storedKey();
+  if (stored) {
+    restore(stored);
+  } else {
+    showStartView();
+  }
+  start.showError("");
+  showPageNotice(answer && answer.status === 400 ? S.link_invalid : status.errorText(answer || {}));
 }
 
 function beginConversation(opened) {
@@ -157,6 +209,7 @@ function boot() {
   session.on("network", status.setNetworkDown);
 
   start.init(beginConversation);
+  email.init();
   composer.init();
   attachments.init();
   attachments.initDialog();
@@ -189,8 +242,11 @@ function boot() {
     dropSocket: () => transport.dropSocket(),
   });
 
+  const token = takeReopenToken();
   const stored = session.storedKey();
-  if (stored) {
+  if (token) {
+    reopen(token);
+  } else if (stored) {
     restore(stored);
   } else {
     showStartView();

@@ -3,9 +3,13 @@
  * position and estimated wait, the status line in the top bar, the connection notice
  * (offline, reconnecting), the alert line, the unread count in the tab title, and the
  * text of a failed API call.
+ *
+ * The wait is told only as the server estimates it: with agents offline or outside
+ * business hours there is no estimate (null), and the greeting says so instead (with when
+ * the service opens again), never a wait that cannot be met.
  */
 import { format } from "../lib/format.js";
-import { S, app, $ } from "./config.js";
+import { S, app, $, timeZone } from "./config.js";
 import * as session from "./session.js";
 
 const ui = {
@@ -83,6 +87,58 @@ function waitText(seconds) {
   return minutes === 1 ? S.wait_minutes_one : format(S.wait_minutes_other, { minutes });
 }
 
+function zonedDay(date) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone }).format(date);
+}
+
+/** When the service opens again, as the server's page words it: "hoje às 13:00". */
+export function whenText(iso) {
+  const date = iso ? new Date(iso) : null;
+  if (!date || Number.isNaN(date.getTime())) {
+    return "";
+  }
+  const lang = document.documentElement.lang || "pt-BR";
+  const time = new Intl.DateTimeFormat(lang, { timeZone, hour: "2-digit", minute: "2-digit" }).format(date);
+  const today = new Date();
+  const tomorrow = new Date(today.getTime() + 24 * 3600 * 1000);
+  if (zonedDay(date) === zonedDay(today)) {
+    return format(S.today_at, { time });
+  }
+  if (zonedDay(date) === zonedDay(tomorrow)) {
+    return format(S.tomorrow_at, { time });
+  }
+  const day = new Intl.DateTimeFormat(lang, { timeZone, weekday: "long" }).format(date);
+  return format(S.day_at, { day, time });
+}
+
+function waitingDetail(queue) {
+  const detail = [];
+  const service = queue.service || (queue.agents_available === 0 ? "offline" : "available");
+  if (service === "closed") {
+    const when = whenText(queue.opens_at);
+    detail.push(when ? format(S.closed_until, { when }) : S.closed);
+    return detail;
+  }
+  if (service === "offline") {
+    detail.push(S.no_agents);
+    return detail;
+  }
+  if (service === "busy") {
+    detail.push(S.all_busy);
+  }
+  if (queue.position === 1) {
+    detail.push(S.queue_next);
+  } else if (queue.position > 1) {
+    detail.push(format(S.queue_position, { position: queue.position }));
+  }
+  const wait = waitText(queue.estimated_wait_seconds);
+  if (wait) {
+    detail.push(wait);
+  }
+  detail.push(S.waiting_hint);
+  return detail;
+}
+
 export function renderSession() {
   const chat = session.info();
   const name = (chat.customer_name || "").trim();
@@ -98,21 +154,7 @@ export function renderSession() {
     status = format(S.status_active, { agent });
   } else if (chat.status === "waiting") {
     status = S.status_waiting;
-    const queue = session.queueInfo();
-    if (queue.agents_available === 0) {
-      detail.push(S.no_agents);
-    } else {
-      if (queue.position === 1) {
-        detail.push(S.queue_next);
-      } else if (queue.position > 1) {
-        detail.push(format(S.queue_position, { position: queue.position }));
-      }
-      const wait = waitText(queue.estimated_wait_seconds);
-      if (wait) {
-        detail.push(wait);
-      }
-      detail.push(S.waiting_hint);
-    }
+    detail.push(...waitingDetail(session.queueInfo()));
   }
   const detailText = detail.join(" ");
   if (ui.greetingDetail.textContent !== detailText) {

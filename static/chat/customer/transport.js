@@ -86,10 +86,12 @@ function socketEvent(frame) {
       break;
     case "queue":
       session.applyQueue({
+        service: frame.service,
         position: frame.position,
         estimated_wait_seconds: frame.estimated_wait_seconds,
         agents_available: frame.agents_available,
         waiting_chats: frame.waiting_chats,
+        opens_at: frame.opens_at,
       });
       break;
     case "typing":
