@@ -102,7 +102,12 @@ def test_a_customer_sends_a_photo_the_agent_sees_it_live_and_strangers_get_404(
     expect(pending).to_have_attribute("data-state", "sent")
     thumbnail = pending.locator("img.file__thumbnail")
     expect(thumbnail).to_be_visible()
-    assert natural_width(thumbnail) > 0  # fetched with the chat's key
+    # Fetched with the chat's key: wait for the image itself, not just its element.
+    thumbnail.evaluate(
+        "image => image.complete && image.naturalWidth > 0"
+        " || new Promise(done => image.addEventListener('load', () => done(true), {once: true}))"
+    )
+    assert natural_width(thumbnail) > 0
     message = ChatMessage.objects.get(session=chat, author="customer")
     assert str(message.client_id) == client_id and message.content == "A caixa chegou assim"
     attachment = ChatAttachment.objects.get(message=message)
