@@ -10,6 +10,7 @@ like an e-mail, a UUID (session keys) or an IP address. ``send_default_pii`` sta
 A DSN the SDK cannot read logs a warning at start-up and the product runs without Sentry.
 """
 
+import ipaddress
 import logging
 import os
 import re
@@ -69,12 +70,27 @@ SENSITIVE_KEYS = frozenset(
 # Request headers worth keeping: they say nothing about who sent the request.
 SAFE_HEADERS = frozenset({"content-type", "content-length", "accept", "origin", "host", "x-forwarded-proto"})
 # Parts of an event that describe the program, not the people using it.
-PROGRAM_PARTS = ("sdk", "contexts", "modules", "debug_meta", "release", "environment", "platform")
+PROGRAM_PARTS = frozenset(
+    {
+        "event_id",
+        "timestamp",
+        "start_timestamp",
+        "level",
+        "sdk",
+        "contexts",
+        "modules",
+        "debug_meta",
+        "release",
+        "environment",
+        "platform",
+        "type",
+    }
+)
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 UUID = re.compile(r"\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b")
 IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])")
+IPV6_CANDIDATE = re.compile(r"(?<![\w:])[0-9a-fA-F:]*:[0-9a-fA-F:]*:[0-9a-fA-F:.]*(?![\w:])")
 SHORTEST_LEARNED_VALUE = 3  # shorter values would blank unrelated text
 
 
@@ -110,7 +126,16 @@ def _mask_text(text: str, learned: list[str]) -> str:
     text = EMAIL.sub(FILTERED, text)
     text = UUID.sub(FILTERED, text)
     text = IPV4.sub(FILTERED, text)
-    return IPV6.sub(FILTERED, text)
+    return IPV6_CANDIDATE.sub(_mask_ipv6, text)
+
+
+def _mask_ipv6(match: re.Match) -> str:
+    """An IPv6 address, not a time of day or a Python ``a::b``."""
+    try:
+        ipaddress.IPv6Address(match.group(0))
+    except ValueError:
+        return match.group(0)
+    return FILTERED
 
 
 def _mask(value, learned: list[str]):
