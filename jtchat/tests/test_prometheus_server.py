@@ -131,8 +131,12 @@ def query(prometheus: str, expr: str) -> list[dict]:
     return answer["data"]["result"]
 
 
-def eventually(prometheus: str, expr: str, expected: float, timeout: float = 25.0) -> list[dict]:
-    """Prometheus' answer once its single value is ``expected`` (scrapes every second)."""
+def eventually(prometheus: str, expr: str, expected: float, timeout: float = 40.0) -> list[dict]:
+    """Prometheus' answer once its single value is ``expected`` (scrapes every second).
+
+    Series are read with ``last_over_time``: on a busy machine a scrape may pass its
+    one-second timeout, and Prometheus then marks the target's series stale until the next.
+    """
     deadline = time.monotonic() + timeout
     result: list[dict] = []
     while time.monotonic() < deadline:
@@ -181,7 +185,7 @@ def open_chats_and_post(web: str, chats: int) -> list[str]:
 
 def test_prometheus_sees_the_queue_and_every_workers_requests(stack):
     web, prometheus = stack["web"], stack["prometheus"]
-    eventually(prometheus, 'count(up{job=~"jtchat-.*"} == 1)', 2)
+    eventually(prometheus, 'count(max_over_time(up{job=~"jtchat-.*"}[1m]) == 1)', 2)
 
     open_chats_and_post(web, CHATS - 1)
     first = requests_by_worker(stack["metrics_dir"])
@@ -200,15 +204,19 @@ def test_prometheus_sees_the_queue_and_every_workers_requests(stack):
     assert len([pid for pid, count in by_worker.items() if count]) >= 2  # summed across workers
     eventually(
         prometheus,
-        'sum(jtchat_http_requests_total{route="chat-message", method="POST", status="201"})',
+        'sum(last_over_time(jtchat_http_requests_total{route="chat-message", status="201"}[1m]))',
         posted,
     )
-    eventually(prometheus, 'sum(jtchat_http_requests_total{route="chat-session", status="201"})', CHATS)
+    eventually(
+        prometheus,
+        'sum(last_over_time(jtchat_http_requests_total{route="chat-session", status="201"}[1m]))',
+        CHATS,
+    )
 
     # The queue comes from the web service alone, read from the database at each scrape.
-    waiting = eventually(prometheus, "jtchat_chats_waiting", CHATS)
+    waiting = eventually(prometheus, "last_over_time(jtchat_chats_waiting[1m])", CHATS)
     assert waiting[0]["metric"]["job"] == "jtchat-web"
-    eventually(prometheus, 'sum(jtchat_messages_total{author="customer"})', posted)
+    eventually(prometheus, 'sum(last_over_time(jtchat_messages_total{author="customer"}[1m]))', posted)
 
     # The socket process: a customer's socket open, a message delivered to it.
     async def socket_part():
@@ -222,15 +230,23 @@ def test_prometheus_sees_the_queue_and_every_workers_requests(stack):
             while json.loads(await asyncio.wait_for(socket.recv(), 10)).get("type") != "message":
                 pass
             await asyncio.to_thread(
-                eventually, prometheus, 'jtchat_live_sockets_open{job="jtchat-ws", kind="customer"}', 1
+                eventually,
+                prometheus,
+                'last_over_time(jtchat_live_sockets_open{job="jtchat-ws", kind="customer"}[1m])',
+                1,
             )
             await asyncio.to_thread(
-                eventually, prometheus, 'jtchat_live_delivery_lag_seconds_count{job="jtchat-ws"}', 1
+                eventually,
+                prometheus,
+                'last_over_time(jtchat_live_delivery_lag_seconds_count{job="jtchat-ws"}[1m])',
+                1,
             )
 
     asyncio.run(socket_part())
-    eventually(prometheus, "jtchat_chats_waiting", CHATS + 1)
-    lag = query(prometheus, 'jtchat_live_delivery_lag_seconds_bucket{job="jtchat-ws", le="1.0"}')
+    eventually(prometheus, "last_over_time(jtchat_chats_waiting[1m])", CHATS + 1)
+    lag = query(
+        prometheus, 'last_over_time(jtchat_live_delivery_lag_seconds_bucket{job="jtchat-ws", le="1.0"}[1m])'
+    )
     assert float(lag[0]["value"][1]) == 1  # delivered well within a second
 
 
