@@ -3,8 +3,9 @@ from the database when Prometheus scrapes (jtchat/prometheus.py).
 
 Counters go up after commit, where the services already are, so a rolled-back write counts
 nothing; an increment is a few microseconds of shared memory. Figures of the whole system (the
-queue, the waits, the jobs' last runs) are never kept per request: a collector reads them in
-two queries per scrape.
+queue, the waits, the jobs' last runs, whether the service is open, agents online from
+presence) are never kept per request: a collector reads them when Prometheus scrapes, in a
+few queries and one presence read whatever the number of chats.
 """
 
 import logging
@@ -88,6 +89,34 @@ class ChatStateCollector:
             value=settings.CHAT_SLA_FIRST_RESPONSE_SECONDS,
         )
         yield from _job_metrics(runs)
+        yield from _presence_metrics()
+
+
+def _presence_metrics():
+    """Whether the service is open now, and agents online and available (chat/live/presence.py):
+    what the "no agent available in business hours" alert reads."""
+    from chat import selectors
+    from chat.live import presence
+
+    yield GaugeMetricFamily(
+        "jtchat_business_hours_open",
+        "1 while the service is open (CHAT_BUSINESS_HOURS and holidays), else 0.",
+        value=1 if selectors.business_status().open else 0,
+    )
+    try:
+        online = len(presence.online_agent_ids())
+        available = presence.available_agents_count()
+    except presence.PresenceUnavailable:
+        logger.warning("metrics: presence unreadable (Redis); agents online and available left out")
+        return
+    yield GaugeMetricFamily(
+        "jtchat_agents_online", "Agents with an agent socket open (presence).", value=online
+    )
+    yield GaugeMetricFamily(
+        "jtchat_agents_available",
+        "Agents online, accepting chats and below CHAT_AGENT_MAX_ACTIVE_CHATS (presence).",
+        value=available,
+    )
 
 
 def _job_metrics(runs):

@@ -10,7 +10,8 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -19,6 +20,7 @@ from chat import services
 from chat.instruments import ChatStateCollector
 from chat.live.instruments import LayerCollector
 from chat.models import ChatSession, JobRun
+from conftest import bring_online, make_staff
 from jtchat.asgi import application
 from jtchat.prometheus import exposition
 
@@ -109,16 +111,20 @@ def test_an_empty_queue_reports_zero_waits():
     assert state[("jtchat_chats_longest_wait_seconds", ())] == 0
 
 
-def test_the_scrape_reads_the_database_in_two_queries_whatever_the_number_of_chats(
-    django_assert_num_queries, agent
-):
+def test_the_scrape_costs_the_same_queries_whatever_the_number_of_chats(agent):
+    bring_online(agent)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            list(ChatStateCollector().collect())
+        return len(captured)
+
     for _ in range(3):
         ChatSession.objects.create()
-    with django_assert_num_queries(2):
-        list(ChatStateCollector().collect())
+    few = queries()
     ChatSession.objects.bulk_create([ChatSession(status="active", assigned_agent=agent) for _ in range(50)])
-    with django_assert_num_queries(2):
-        list(ChatStateCollector().collect())
+    ChatSession.objects.bulk_create([ChatSession(status="ended") for _ in range(50)])
+    assert queries() == few <= 4  # open chats, jobs, holidays, online agents
 
 
 def test_a_database_failure_reports_the_figures_as_unreadable(monkeypatch):
@@ -129,6 +135,41 @@ def test_a_database_failure_reports_the_figures_as_unreadable(monkeypatch):
     state = chat_state()
     assert state[("jtchat_chat_state_up", ())] == 0
     assert ("jtchat_chats_waiting", ()) not in state
+
+
+# --- agents and opening hours -------------------------------------------------------------
+
+
+def test_agents_online_and_available_come_from_presence(agent, other_agent, django_user_model):
+    paused = make_staff(django_user_model, "paula", "Agentes", accepting_chats=False)
+    reader = make_staff(django_user_model, "leitor")
+    make_staff(django_user_model, "ausente", "Agentes")  # never opened the admin
+    bring_online(agent, other_agent, paused, reader)
+    state = chat_state()
+    assert state[("jtchat_agents_online", ())] == 4
+    assert state[("jtchat_agents_available", ())] == 2  # Ana and Bruno: accepting, allowed to reply
+
+
+def test_nobody_online_is_zero_agents(agent):
+    state = chat_state()
+    assert state[("jtchat_agents_online", ())] == 0
+    assert state[("jtchat_agents_available", ())] == 0
+
+
+def test_unreadable_presence_leaves_the_agents_out_and_the_rest_in(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    state = chat_state()
+    assert ("jtchat_agents_online", ()) not in state
+    assert state[("jtchat_chats_waiting", ())] == 0
+
+
+def test_business_hours_say_whether_the_service_is_open(settings):
+    settings.CHAT_BUSINESS_HOURS = ""  # always open
+    assert chat_state()[("jtchat_business_hours_open", ())] == 1
+    settings.CHAT_BUSINESS_HOURS = "sun 00:00-00:01"  # closed nearly all week
+    now = timezone.localtime()
+    expected = 1 if now.weekday() == 6 and now.hour == 0 and now.minute == 0 else 0
+    assert chat_state()[("jtchat_business_hours_open", ())] == expected
 
 
 # --- jobs ------------------------------------------------------------------------------
