@@ -29,7 +29,7 @@ _messages_by_author = {author: MESSAGES.labels(author) for author in ChatMessage
 _ended_by = {who: CHATS_ENDED.labels(who) for who in ChatSession.EndedBy.values}
 
 # The scheduled commands Render runs (render.yaml); their series exist once they ran.
-JOBS = ("compute_daily_metrics", "close_idle_sessions", "anonymize_sessions")
+JOBS = ("compute_daily_metrics", "close_idle_sessions", "anonymize_sessions", "send_reply_emails")
 
 
 def message_stored(author: str) -> None:

@@ -180,8 +180,14 @@ def test_each_scheduled_command_leaves_its_last_success_and_duration():
     call_command("close_idle_sessions", "--minutes", "30")
     call_command("anonymize_sessions")
     call_command("compute_daily_metrics")
+    call_command("send_reply_emails")
     state = chat_state()
-    for command in ("close_idle_sessions", "anonymize_sessions", "compute_daily_metrics"):
+    for command in (
+        "close_idle_sessions",
+        "anonymize_sessions",
+        "compute_daily_metrics",
+        "send_reply_emails",
+    ):
         labels = (("command", command),)
         assert state[("jtchat_job_last_success_timestamp_seconds", labels)] >= before
         assert 0 <= state[("jtchat_job_last_duration_seconds", labels)] < 60
