@@ -8,7 +8,7 @@ the ASGI process (README, "Serving (production topology)").
 
 import os
 
-from jtchat.serving import refuse_many_processes_without_redis
+from jtchat.serving import mark_worker_dead, prepare_metrics_dir, refuse_many_processes_without_redis
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 # Defaults sized for a 2-core machine: two processes per core, two threads each. A request
@@ -30,7 +30,15 @@ errorlog = "-"
 
 
 def on_starting(server):
-    """Refuse several workers without Redis: their events would not reach the sockets."""
+    """Refuse several workers without Redis: their events would not reach the sockets. Then
+    give the workers one directory to share their metrics in (PROMETHEUS_MULTIPROC_DIR, or a
+    new one), emptied, so that whichever worker answers /metrics reports them all."""
     refuse_many_processes_without_redis(
         server.cfg.workers, "gunicorn (workers / WEB_CONCURRENCY)", "WEB_CONCURRENCY=1"
     )
+    prepare_metrics_dir()
+
+
+def child_exit(server, worker):
+    """A worker died or was replaced: prometheus-client's bookkeeping for its files."""
+    mark_worker_dead(worker.pid)

@@ -18,6 +18,7 @@ better than req/s when other work shares the machine.
     .venv/bin/python bench/http_bench.py                 # make bench-http
     .venv/bin/python bench/http_bench.py --connections 16 64 --duration 10 --rounds 2
     .venv/bin/python bench/http_bench.py --profile       # py-spy of the production workers
+    .venv/bin/python bench/http_bench.py --without-metrics   # + production with METRICS_ENABLED=0
 """
 
 import argparse
@@ -345,6 +346,12 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=400, help="open chats the messages rotate over")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="py-spy the production workers")
+    parser.add_argument(
+        "--without-metrics",
+        action="store_true",
+        help="also run production with METRICS_ENABLED=0 in the same rounds (on the port after FLOOR): "
+        "what the Prometheus instrumentation costs",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -377,6 +384,13 @@ def main() -> None:
             {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings"},
         ),
     }
+    if args.without_metrics:
+        servers["no-metrics"] = start(
+            "no-metrics",
+            [str(BASE_DIR / "bin" / "serve-web")],
+            floor_port + 1,
+            {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings", "METRICS_ENABLED": "0"},
+        )
     try:
         for server in servers.values():
             check_answer(server.port, keys[0])
@@ -397,8 +411,7 @@ def main() -> None:
         results: dict[tuple[str, int], list[WrkResult]] = {}
         for round_number in range(1, args.rounds + 1):
             for connections in args.connections:
-                for name in ("floor", "production"):
-                    server = servers[name]
+                for name, server in servers.items():
                     wrk(server.port, connections, args.warmup, args.wrk_threads, script)
                     cpu_before = server.cpu_seconds()
                     result = wrk(server.port, connections, args.duration, args.wrk_threads, script)
@@ -433,6 +446,33 @@ def main() -> None:
                 f"| {production.p50_ms:.1f} / {production.p99_ms:.1f} ms "
                 f"| {production.cpu_ms_per_request:.2f} ms | {paired:.0%} | {cpu_ratio:.0%} |"
             )
+        if "no-metrics" in servers:
+            print("\nThe instrumentation's cost: production with it against production without it")
+            print(
+                "| connections | without req/s | with req/s | with / without (median of rounds) "
+                "| CPU/req without → with |"
+            )
+            print("|---:|---:|---:|---:|---:|")
+            for connections in args.connections:
+                bare, instrumented = (
+                    results[("no-metrics", connections)],
+                    results[("production", connections)],
+                )
+                paired = statistics.median(
+                    i.requests_per_second / b.requests_per_second
+                    for b, i in zip(bare, instrumented, strict=True)
+                )
+                bare_median, with_median = median_run(bare), median_run(instrumented)
+                floor_ratio = statistics.median(
+                    b.requests_per_second / f.requests_per_second
+                    for f, b in zip(results[("floor", connections)], bare, strict=True)
+                )
+                print(
+                    f"| {connections} | {bare_median.requests_per_second:,.0f} "
+                    f"| {with_median.requests_per_second:,.0f} | {paired:.0%} "
+                    f"| {bare_median.cpu_ms_per_request:.2f} → {with_median.cpu_ms_per_request:.2f} ms |"
+                    f"  (without metrics: {floor_ratio:.0%} of the floor)"
+                )
         print(
             "\nreq/s, latency and CPU: the median round of each; ratio req/s: the median of the rounds'"
             " production/floor ratios; ratio CPU: floor CPU per request / production CPU per request."

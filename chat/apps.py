@@ -24,3 +24,11 @@ class ChatConfig(AppConfig):
         post_delete.connect(
             files_of_deleted_attachment, sender=ChatAttachment, dispatch_uid="chat.attachments.files"
         )
+
+        # /metrics reads the queue and the jobs' last runs when Prometheus scrapes.
+        from jtchat import prometheus
+
+        from .instruments import ChatStateCollector
+
+        if prometheus.enabled():
+            prometheus.register_scrape_collector(ChatStateCollector())

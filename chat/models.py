@@ -338,3 +338,25 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class JobRun(models.Model):
+    """The last run of each scheduled command, one row per command, for the metrics.
+
+    The commands run as processes of their own (Render cron jobs) that exit long before
+    Prometheus next scrapes; they leave their last success here, in the database every job
+    already uses, and /metrics reads it (chat/instruments.py).
+    """
+
+    command = models.CharField(_("command"), max_length=64, unique=True)
+    last_started_at = models.DateTimeField(_("last started at"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last success at"), null=True, blank=True)
+    last_duration_seconds = models.FloatField(_("last run's duration (s)"), null=True, blank=True)
+    last_failure_at = models.DateTimeField(_("last failure at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+
+    def __str__(self) -> str:
+        return self.command

@@ -1,5 +1,5 @@
-"""Project middleware: a Content-Security-Policy on HTML pages, one log line per request, and
-messages (the admin's notices) made only when used."""
+"""Project middleware: request metrics, a Content-Security-Policy on HTML pages, one log line
+per request, and messages (the admin's notices) made only when used."""
 
 import base64
 import functools
@@ -15,8 +15,11 @@ from django.conf import settings
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.messages.storage import default_storage
 from django.core.exceptions import DisallowedHost
+from django.db import connection
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import SimpleLazyObject, empty
+
+from jtchat import prometheus
 
 request_logger = logging.getLogger("jtchat.request")
 
@@ -174,3 +177,87 @@ class LazyMessageMiddleware(MessageMiddleware):
         if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
             return response
         return super().process_response(request, response)
+
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED_ROUTE = "unmatched"
+STATIC_ROUTE = "static"
+
+REQUESTS = prometheus.counter(
+    "jtchat_http_requests",
+    "HTTP requests answered, by route name, method and status.",
+    ["route", "method", "status"],
+)
+REQUEST_SECONDS = prometheus.histogram(
+    "jtchat_http_request_duration_seconds",
+    "Time from the request reaching Django to its answer, by route name and method.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+REQUEST_QUERIES = prometheus.histogram(
+    "jtchat_http_request_db_queries",
+    "Database queries run while answering one request, by route name.",
+    ["route"],
+    buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55),
+)
+
+
+def route_label(request) -> str:
+    """The route's name (``chat-api:message``), never the path: ids and keys stay out of the
+    labels, and their number stays that of the routes. Unresolved paths share one label."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        return match.view_name or match.route or UNMATCHED_ROUTE
+    if request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/")):
+        return STATIC_ROUTE  # answered by WhiteNoise before any URL is resolved
+    return UNMATCHED_ROUTE
+
+
+class _QueryCounter:
+    """``connection.execute_wrapper`` hook: counts the request's queries, changes nothing."""
+
+    __slots__ = ("count",)
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+class RequestMetricsMiddleware:
+    """Counts each request by route, method and status; times it; counts its queries.
+
+    The labelled series are looked up once per (route, method, status) and kept, so a
+    request pays for three updates of shared memory (see README, "Operations", for the
+    measured cost on ``POST /api/chat/message``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._requests: dict[tuple, object] = {}
+        self._timings: dict[tuple, tuple] = {}
+
+    def __call__(self, request):
+        queries = _QueryCounter()
+        started = time.perf_counter()
+        with connection.execute_wrapper(queries):
+            response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        route = route_label(request)
+        method = request.method if request.method in HTTP_METHODS else "other"
+        key = (route, method, response.status_code)
+        requests = self._requests.get(key)
+        if requests is None:
+            requests = self._requests[key] = REQUESTS.labels(route, method, str(response.status_code))
+        timing = self._timings.get(key[:2])
+        if timing is None:
+            timing = self._timings[key[:2]] = (
+                REQUEST_SECONDS.labels(route, method),
+                REQUEST_QUERIES.labels(route),
+            )
+        requests.inc()
+        timing[0].observe(elapsed)
+        timing[1].observe(queries.count)
+        return response

@@ -1,4 +1,5 @@
-"""Start-up checks shared by gunicorn.conf.py and jtchat/asgi.py (no Django imports here).
+"""Start-up checks shared by gunicorn.conf.py and jtchat/asgi.py (no Django imports here),
+and gunicorn's part of the workers' shared metrics (prepare_metrics_dir, mark_worker_dead).
 
 The in-memory channel layer lives inside one process: with two or more processes, an
 event published by one never reaches a socket held by another, and chats silently stop
@@ -53,3 +54,34 @@ def _as_count(value: str) -> int:
         return max(int(value), 1)
     except ValueError:
         return 1
+
+
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_metrics_dir(environ=None) -> str:
+    """gunicorn's master, before any worker starts: the directory in which the workers share
+    their metrics (prometheus-client's multiprocess mode), emptied of a previous run's files.
+
+    ``PROMETHEUS_MULTIPROC_DIR`` names it, or a new temporary directory is made; the workers
+    inherit the variable. Files left by an earlier run would add its counts to this one's.
+    """
+    import tempfile
+    from pathlib import Path
+
+    environ = os.environ if environ is None else environ
+    directory = environ.get(METRICS_DIR_ENV) or tempfile.mkdtemp(prefix="jtchat-metrics-")
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for leftover in path.glob("*.db"):
+        leftover.unlink()
+    environ[METRICS_DIR_ENV] = str(path)
+    return str(path)
+
+
+def mark_worker_dead(pid: int) -> None:
+    """gunicorn's ``child_exit``: the dead worker's live gauges stop counting."""
+    if os.environ.get(METRICS_DIR_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)

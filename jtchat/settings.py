@@ -3,6 +3,7 @@
 Every setting a deploy may change is listed in the README's settings table.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -61,6 +62,7 @@ CORS_URLS_REGEX = r"^/api/.*$"
 
 INSTALLED_APPS = [
     "daphne",
+    "jtchat",  # start-up of the project itself: Sentry (jtchat/apps.py)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -79,6 +81,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "jtchat.middleware.RequestMetricsMiddleware",  # removed below when METRICS_ENABLED is off
     "jtchat.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "jtchat.middleware.ContentSecurityPolicyMiddleware",
@@ -426,7 +429,8 @@ CHAT_RETENTION_DAYS = env_int("CHAT_RETENTION_DAYS", 180)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Probes and scrapes on a private network come over plain HTTP, without a proxy's header.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -452,3 +456,31 @@ LOGGING = {
         "jtchat.request": {"level": os.environ.get("REQUEST_LOG_LEVEL", "INFO")},
     },
 }
+
+# Operations (README, "Operations"). Prometheus metrics at /metrics: readable with
+# "Authorization: Bearer <METRICS_TOKEN>" or from an address in METRICS_ALLOWED_NETWORKS (the
+# client's address as TRUSTED_PROXY_COUNT works it out; e.g. Render's private network,
+# 10.0.0.0/8). Neither set: /metrics refuses everyone. METRICS_ENABLED=0 removes the
+# instrumentation altogether.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS")
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS must list addresses or networks like 10.0.0.0/8, got {_network!r}."
+        ) from exc
+if not METRICS_ENABLED:
+    MIDDLEWARE.remove("jtchat.middleware.RequestMetricsMiddleware")
+
+# Sentry (optional; jtchat/sentry.py): errors with personal data scrubbed before they leave.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "").strip() or (
+    "development" if DEBUG else "production"
+)
+try:
+    SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "").strip() or 0)
+except ValueError as exc:
+    raise ImproperlyConfigured("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1.") from exc

@@ -63,6 +63,9 @@ def server_env(redis_url: str, **extra: str) -> dict:
     env = dict(os.environ)
     db = connection.settings_dict
     env.pop("DATABASE_URL", None)
+    # Importing jtchat.asgi in this process (the consumers' tests do) marks it an ASGI process;
+    # a server started from here decides that for itself (jtchat/asgi.py sets it).
+    env.pop("DJANGO_ASGI_PROCESS", None)
     if db["ENGINE"] == "django.db.backends.sqlite3":
         env["SQLITE_PATH"] = str(db["NAME"])
     else:

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.admin_site import ThrottledAdminLoginForm
 from chat.views import ChatPageView
 from jtchat.health import health
+from jtchat.prometheus import metrics_view
 
 admin.site.site_header = _("JT Chat — service desk")
 admin.site.site_title = _("JT Chat")
@@ -20,6 +21,7 @@ handler500 = "chat.api.errors.server_error"
 urlpatterns = [
     path("", ChatPageView.as_view(), name="chat-page"),
     path("healthz", health, name="health"),
+    path("metrics", metrics_view, name="metrics"),  # operators only: token or allow-list
     path("admin/", admin.site.urls),
     path("api/chat/", include("chat.api.urls")),
     path("api/users/", include("accounts.urls")),

@@ -10,6 +10,7 @@ from chat import policy, selectors
 from chat.exceptions import SessionNotFound
 from chat.models import ChatSession
 
+from . import instruments
 from .base import CLOSE_FORBIDDEN, LiveConsumer, TypingThrottle, is_cursor, shared_encoding
 from .events import AGENTS_GROUP, agent_group, send_ephemeral_event, session_group, watchers_group
 from .heartbeat import process_presence
@@ -103,6 +104,8 @@ class AgentConsumer(LiveConsumer):
         kind = event.get("type")
         if kind in ("message", "session", "typing"):
             await self.send(text_data=shared_encoding.text(event))
+            if kind == "message":
+                instruments.message_sent(event["message"])
         elif kind == "access":
             await self.check_access()
 

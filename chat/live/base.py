@@ -23,6 +23,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 
+from . import instruments
 from .layer_watch import LayerWatch, layer_watch, subscriber_reconnections
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.closing = False
         self.background: list[asyncio.Task] = []
         await self.accept()
+        instruments.socket_opened(self)
+        self.counted_open = True
         self.background.append(asyncio.ensure_future(self._close_without_hello()))
 
     async def dispatch(self, message):
@@ -186,6 +189,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.command(kind, content)
 
     async def disconnect(self, code):
+        if getattr(self, "counted_open", False):
+            self.counted_open = False
+            instruments.socket_closed(self)
         for task in self.background:
             task.cancel()
         for group in list(self.joined):
@@ -234,6 +240,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """Close with 1012 (once): the client reconnects and catches up from its cursor."""
         if not self.reconnect_asked:
             self.reconnect_asked = True
+            instruments.RECONNECT_REQUESTS.inc()
             await self.close(CLOSE_RECONNECT)
 
     async def refresh_groups(self) -> None:

@@ -12,6 +12,7 @@ from chat import payloads, selectors, services
 from chat.exceptions import InvalidInput, SessionNotFound
 from chat.models import ChatSession
 
+from . import instruments
 from .base import CLOSE_BAD_HELLO, CLOSE_UNKNOWN_SESSION, LiveConsumer, TypingThrottle, is_cursor
 from .events import QUEUE_GROUP, customer_typing_targets, send_ephemeral_event, session_group
 from .heartbeat import process_presence
@@ -101,6 +102,7 @@ class CustomerConsumer(LiveConsumer):
             if payload.get("is_internal") or payload["id"] in self.caught_up_ids:
                 return
             await self.send_json({"type": "message", "message": payload})
+            instruments.message_sent(payload)
         elif kind == "session":
             self.status = event["session"].get("status", self.status)
             self.assigned_agent_id = event.get("assigned_agent", self.assigned_agent_id)

@@ -29,6 +29,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
+from .instruments import EVENTS_FAILED, EVENTS_PUBLISHED
+
 logger = logging.getLogger(__name__)
 
 AGENTS_GROUP = "agents"
@@ -105,7 +107,10 @@ async def send_ephemeral_event(group: str, event: dict, message_type: str = EVEN
     try:
         await layer.group_send(group, {"type": message_type, "event": event})
     except Exception:
+        EVENTS_FAILED.inc()
         logger.warning("ephemeral event to %s not delivered", group, exc_info=True)
+    else:
+        EVENTS_PUBLISHED.inc()
 
 
 _batch = threading.local()  # .events: the (group, message) pairs kept by publishing_batch
@@ -153,8 +158,11 @@ def _send(items: list[tuple[str, dict]]) -> None:
         try:
             layer.group_send_many_blocking(items)
         except Exception:  # a failed announcement must not fail the stored write
+            EVENTS_FAILED.inc(len(items))
             groups = ", ".join(dict.fromkeys(group for group, _ in items))
             logger.exception("live event to %s not delivered; clients catch up on reconnect", groups)
+        else:
+            EVENTS_PUBLISHED.inc(len(items))
         return
     for group, message in items:
         try:
@@ -164,7 +172,10 @@ def _send(items: list[tuple[str, dict]]) -> None:
             else:
                 _background_loop().run(layer.group_send(group, message))
         except Exception:  # a failed announcement must not fail the stored write
+            EVENTS_FAILED.inc()
             logger.exception("live event to %s not delivered; clients catch up on reconnect", group)
+        else:
+            EVENTS_PUBLISHED.inc()
 
 
 class _LoopThread:

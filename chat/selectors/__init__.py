@@ -2,7 +2,8 @@
 
 By concern: sessions.py (one chat and its messages), queue.py (the waiting queue and how the
 service stands), inbox.py (the admin inbox), agents.py (agents: who is available, canned
-responses), hours.py (business hours and holidays), attachments.py (files). Import from here.
+responses), hours.py (business hours and holidays), attachments.py (files), monitoring.py
+(what /metrics reads). Import from here.
 """
 
 from .agents import (
@@ -28,6 +29,7 @@ from .inbox import (
     inbox_sessions,
     inbox_tab_counts,
 )
+from .monitoring import job_runs, open_chats_summary
 from .queue import (
     AVAILABLE,
     BUSY,
@@ -101,7 +103,9 @@ __all__ = [
     "inbox_search",
     "inbox_sessions",
     "inbox_tab_counts",
+    "job_runs",
     "messages_after",
+    "open_chats_summary",
     "parse_session_key",
     "queue_position",
     "queue_snapshot",

@@ -7,12 +7,14 @@ transaction and announces its live events after commit (chat/live/announce.py); 
 admin, the consumers and the management commands call these functions and nothing else.
 
 By concern: sessions.py (a chat's life), messages.py (posting), attachments.py (posting
-files), assignment.py (who answers), retention.py (LGPD). Import from here.
+files), assignment.py (who answers), retention.py (LGPD), jobs.py (scheduled commands' last
+runs). Import from here.
 """
 
 from .assignment import session_claim, session_transfer, user_set_accepting_chats
 from .attachments import agent_files_post, customer_files_post
 from .common import MAX_COMMENT_LENGTH
+from .jobs import job_run
 from .messages import PostResult, agent_message_post, customer_message_post
 from .retention import AnonymizeResult, removed_message_text, sessions_anonymize
 from .sessions import (
@@ -35,6 +37,7 @@ __all__ = [
     "close_idle_sessions",
     "customer_files_post",
     "customer_message_post",
+    "job_run",
     "removed_message_text",
     "session_claim",
     "session_customer_seen",

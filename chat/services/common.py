@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from chat import instruments
 from chat.exceptions import InvalidInput
 from chat.live import announce
 from chat.models import ChatMessage, ChatSession
@@ -63,5 +64,6 @@ def add_system_message(session: ChatSession, text: str, now) -> ChatMessage:
         session=session, author=ChatMessage.Author.SYSTEM, content=text, created_at=now
     )
     message.attachment_list = []
+    instruments.message_stored(ChatMessage.Author.SYSTEM)
     announce.message(session, message)
     return message

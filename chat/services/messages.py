@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat import payloads, policy, selectors
+from chat import instruments, payloads, policy, selectors
 from chat.classifier import classify
 from chat.exceptions import SessionEnded, SessionNotFound
 from chat.live import announce
@@ -110,6 +110,7 @@ def _post_customer_message(key: uuid.UUID, text: str, client_id, files=None) -> 
         raise SessionEnded()
     current, message = posted
     message.attachment_list = files.attach(current, message) if files else []
+    instruments.message_stored(Author.CUSTOMER)
     if text and current.issue in ("", Issue.OTHER):
         # A label derived from the text, so it is written on its own: guarded, it never
         # overwrites a concurrent one, and if it were lost the next message would set it.
@@ -170,6 +171,7 @@ def _post_locked(
         fields.append("last_message_at")
     message.save()
     message.attachment_list = files.attach(current, message) if files else []
+    instruments.message_stored(Author.AGENT)
     if not is_internal:
         # An e-mail for a customer who left (sent later, never by this request).
         emails.reply_email_schedule(session=current, message=message)

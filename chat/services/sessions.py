@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from chat import policy, selectors
+from chat import instruments, policy, selectors
 from chat.exceptions import AlreadyClaimed, AlreadyRated, InvalidInput, SessionEnded
 from chat.live import announce
 from chat.live.events import publishing_batch
@@ -69,6 +69,7 @@ def session_open(
             user_ip=user_ip or None,
             user_agent=(user_agent or "")[:512],
         )
+        instruments.chat_opened()
         announce.new_session(session)
         announce.queue()
         if settings.CHAT_AUTO_ASSIGN and service["service"] == selectors.AVAILABLE:
@@ -119,6 +120,7 @@ def session_end(
             current.satisfaction_comment = comment
             fields += ["satisfaction_rating", "satisfaction_comment"]
         current.save(update_fields=fields)
+        instruments.chat_ended(ended_by)
         if ended_by == EndedBy.CUSTOMER:
             text = system_text(gettext_noop("The customer ended the chat."))
         elif ended_by == EndedBy.AGENT:

@@ -35,7 +35,8 @@ def without_redis_env(**extra) -> dict:
 # --- start-up refuses several processes without Redis -----------------------------------
 
 
-def test_gunicorn_uses_gthread_workers_and_refuses_several_without_redis(monkeypatch, capsys):
+def test_gunicorn_uses_gthread_workers_and_refuses_several_without_redis(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))  # on_starting prepares it
     conf = load_gunicorn_conf()
     assert conf.worker_class == "gthread"
     monkeypatch.delenv("REDIS_URL", raising=False)

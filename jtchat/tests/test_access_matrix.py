@@ -139,6 +139,8 @@ FILE = Expect(
 ROWS: dict[str, list[Case]] = {
     "": [get("/", everyone(200))],
     "healthz": [get("/healthz", everyone(200))],
+    # Operators' scrapes only (METRICS_TOKEN or METRICS_ALLOWED_NETWORKS): no sign-in opens it.
+    "metrics": [get("/metrics", everyone(401))],
     # --- the admin site ---------------------------------------------------------------
     "admin/": [get("/admin/", admin(200, STAFF))],
     "admin/login/": [get("/admin/login/", {**everyone(200), **dict.fromkeys(STAFF, 302)})],

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from chat.exceptions import InvalidInput
-from chat.services import sessions_anonymize
+from chat.services import job_run, sessions_anonymize
 
 
 class Command(BaseCommand):
@@ -28,6 +28,7 @@ class Command(BaseCommand):
             help="Also replace the text of their messages and delete their files.",
         )
 
+    @job_run(command="anonymize_sessions")  # its last success, for /metrics
     def handle(self, *args, **options):
         days = options["older_than_days"]
         if days is None:

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chat.services import close_idle_sessions
+from chat.services import close_idle_sessions, job_run
 
 
 class Command(BaseCommand):
@@ -20,6 +20,7 @@ class Command(BaseCommand):
             help="Minutes without a message after which a chat is closed (1 or more; default 30).",
         )
 
+    @job_run(command="close_idle_sessions")  # its last success, for /metrics
     def handle(self, *args, **options):
         minutes = options["minutes"]
         if minutes < 1:

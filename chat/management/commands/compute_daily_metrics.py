@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from chat.analytics.daily import compute_metrics_range
 from chat.analytics.days import yesterday
+from chat.services import job_run
 
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -41,6 +42,7 @@ class Command(BaseCommand):
             help="The N days ending yesterday (recomputes recent days, e.g. to take in late ratings).",
         )
 
+    @job_run(command="compute_daily_metrics")  # its last success, for /metrics
     def handle(self, *args, **options):
         first, last = self._days(options)
         count = (last - first).days + 1

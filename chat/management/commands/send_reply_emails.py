@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
+from chat.services import job_run
 from chat.services.emails import send_due_emails
 
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             help="Keep running, sending every SECONDS (1 or more) until stopped; default: once.",
         )
 
+    @job_run(command="send_reply_emails")  # its last success, for /metrics
     def handle(self, *args, **options):
         every = options["loop"]
         if every < 0:
