@@ -101,7 +101,7 @@ class AgentConsumer(LiveConsumer):
     async def chat_event(self, message: dict) -> None:
         event = message["event"]
         kind = event.get("type")
-        if kind in ("message", "session", "typing"):
+        if kind in ("message", "session", "typing", "counts", "read"):
             await self.send(text_data=shared_encoding.text(event))
         elif kind == "access":
             await self.check_access()
