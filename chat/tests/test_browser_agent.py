@@ -49,7 +49,9 @@ def new_page(browser):
 
 
 def test_agent_sees_a_new_chat_live_and_answers_with_a_canned_response(live_asgi_server, new_page, agent):
-    CannedResponse.objects.create(title="Rastreio", shortcut="rastreio", text=CANNED_TEXT)
+    CannedResponse.objects.update_or_create(
+        shortcut="rastreio", defaults={"title": "Rastreio", "text": CANNED_TEXT}
+    )
     base = live_asgi_server.url
 
     inbox = new_page(viewport={"width": 1400, "height": 900})
