@@ -17,16 +17,21 @@ from .agents import (
     online_reply_capable_agents,
     reply_capable_agents,
     team_presence,
+    transfer_targets,
 )
 from .attachments import attachment_for_customer, attachment_for_staff, customer_file_count
 from .hours import BusinessStatus, business_status, upcoming_holidays, weekly_hours
 from .inbox import (
     INBOX_ORDERING,
     OPEN_STATUSES,
+    WORKLIST_QUEUE_LIMIT,
     inbox_filter,
+    inbox_rows,
     inbox_search,
     inbox_sessions,
     inbox_tab_counts,
+    open_chat_ids,
+    worklist,
 )
 from .queue import (
     AVAILABLE,
@@ -86,6 +91,7 @@ __all__ = [
     "OPEN_STATUSES",
     "QUEUE_SNAPSHOT_LIMIT",
     "TRANSCRIPT_LIMIT",
+    "WORKLIST_QUEUE_LIMIT",
     "available_agents_count",
     "average_wait_per_chat_seconds",
     "agents_with_load",
@@ -98,10 +104,12 @@ __all__ = [
     "estimate_wait_seconds",
     "idle_session_ids",
     "inbox_filter",
+    "inbox_rows",
     "inbox_search",
     "inbox_sessions",
     "inbox_tab_counts",
     "messages_after",
+    "open_chat_ids",
     "parse_session_key",
     "queue_position",
     "queue_snapshot",
@@ -113,5 +121,7 @@ __all__ = [
     "staff_sessions",
     "status_rank",
     "transcript",
+    "transfer_targets",
     "with_attachments",
+    "worklist",
 ]

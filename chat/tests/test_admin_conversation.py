@@ -118,15 +118,15 @@ class TestTranscript:
         assert session.agent_read_message_id == last.pk
 
     def test_canned_responses_are_offered(self, agent_client):
-        CannedResponse.objects.create(title="Rastreio", shortcut="rastreio", text="Seu pedido está em rota.")
+        CannedResponse.objects.create(title="Coleta", shortcut="coleta", text="A coleta está agendada.")
         session = open_chat()
 
         response = agent_client.get(page_url(session))
 
-        assert '<option value="rastreio">/rastreio — Rastreio</option>' in response.text
-        assert page_config(response)["canned"] == [
-            {"shortcut": "rastreio", "title": "Rastreio", "text": "Seu pedido está em rota."}
-        ]
+        assert '<option value="coleta">/coleta — Coleta</option>' in response.text
+        assert {"shortcut": "coleta", "title": "Coleta", "text": "A coleta está agendada."} in page_config(
+            response
+        )["canned"]
 
     def test_no_reply_box_or_actions_on_an_ended_chat(self, agent_client):
         session = open_chat()
@@ -137,21 +137,31 @@ class TestTranscript:
         assert 'id="reply-form"' not in response.text
         assert 'id="chat-actions"' not in response.text
 
-    def test_transfer_lists_available_agents_only(self, agent_client, agent, other_agent, django_user_model):
+    def test_transfer_lists_available_agents_with_their_load(
+        self, agent_client, agent, other_agent, django_user_model
+    ):
         reader = make_staff(django_user_model, "leitor")  # staff without the reply permission
         paused = make_staff(django_user_model, "paula", "Agentes", accepting_chats=False)
         full = make_staff(django_user_model, "fred", "Agentes")
         offline = make_staff(django_user_model, "otto", "Agentes")
         for _ in range(settings.CHAT_AGENT_MAX_ACTIVE_CHATS):
             services.session_claim(session=open_chat(), agent=full)
+        services.session_claim(session=open_chat(), agent=other_agent)
         bring_online(agent, other_agent, reader, paused, full)
         session = open_chat()
 
         response = agent_client.get(page_url(session))
-        options = re.findall(r'<option value="(\d+)">', response.text)
+        options = re.findall(r'<option value="(\d+)">([^<]*)</option>', response.text)
 
-        assert sorted(int(pk) for pk in options) == sorted([agent.pk, other_agent.pk])
-        assert offline.pk not in [int(pk) for pk in options]
+        # Online, accepting and under their maximum: Ana and Bruno, each with their load.
+        assert [(int(pk), label) for pk, label in options] == [
+            (agent.pk, "Ana (0 conversa ativa)"),  # pt-BR: 0 is singular
+            (other_agent.pk, "Bruno (1 conversa ativa)"),
+        ]
+        assert offline.pk not in [int(pk) for pk, _label in options]
+        services.session_claim(session=session, agent=agent)
+        again = agent_client.get(page_url(session)).text
+        assert [int(pk) for pk in re.findall(r'<option value="(\d+)">', again)] == [other_agent.pk]
 
     def test_transfer_says_when_nobody_else_is_available(self, agent_client, agent):
         bring_online(agent)
@@ -161,6 +171,7 @@ class TestTranscript:
         response = agent_client.get(page_url(session))
 
         assert re.findall(r'<option value="(\d+)">', response.text) == []
+        assert 'id="transfer-form"' not in response.text
         assert 'id="transfer-nobody"' in response.text
 
 

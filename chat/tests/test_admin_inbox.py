@@ -64,8 +64,10 @@ class TestOrderAndTabs:
         response = agent_client.get(INBOX)
 
         assert response.status_code == 200
-        expected = [older, silent, newer, active_waiting, active_calm, ended]
+        expected = [older, silent, newer, active_waiting, active_calm]
         assert row_ids(response) == [session.pk for session in expected]
+        # Ended chats are only in their own tab, never below the open ones.
+        assert row_ids(agent_client.get(INBOX, {"tab": "ended"})) == [ended.pk]
 
     def test_tabs_show_their_chats_and_counts(self, agent_client, agent, other_agent):
         waiting = open_chat("W")
@@ -85,13 +87,14 @@ class TestOrderAndTabs:
         for tab, ids in expected.items():
             response = agent_client.get(INBOX, {"tab": tab})
             assert sorted(row_ids(response)) == ids, tab
-        everything = agent_client.get(INBOX)
-        assert sorted(row_ids(everything)) == sorted([waiting.pk, mine.pk, theirs.pk, ended.pk])
+        default = agent_client.get(INBOX)
+        assert sorted(row_ids(default)) == sorted([waiting.pk, mine.pk, theirs.pk])  # open chats
 
-        html = everything.content.decode()
-        assert 'data-waiting-count="1"' in html
-        for tab, count in (("waiting", 1), ("mine", 1), ("active", 2)):
-            badge = rf'data-tab="{tab}">[^<]*<span class="inbox-tab-count[^"]*">{count}</span>'
+        html = default.content.decode()
+        assert re.search(r'data-tab="open"[^>]*>Abertas <span', html)
+        for tab, count in (("open", 3), ("waiting", 1), ("mine", 1), ("active", 2)):
+            badge = rf'data-tab="{tab}"[^>]*>[^<]*<span class="inbox-tab-count[^"]*" data-count="{tab}">'
+            badge += rf"{count}</span>"
             assert re.search(badge, html), tab
 
     def test_date_filter_on_started_at(self, agent_client):
@@ -242,15 +245,17 @@ class TestQueryCount:
             for session in sessions
             for author in (Author.CUSTOMER, Author.AGENT)
         )
-        # session, user, the user's two permission lookups, tab counts, page count, rows
-        with django_assert_num_queries(6):
+        # session, user, the user's permissions, tab counts, the agent's open chats (for the
+        # live "Mine" count), page count, rows
+        with django_assert_num_queries(7):
             response = agent_client.get(INBOX)
-        assert len(row_ids(response)) == min(chats, 50)
+        open_chats = sum(1 for session in sessions if session.status != Status.ENDED)
+        assert len(row_ids(response)) == min(open_chats, 50)  # the default tab: open chats
 
     def test_searching_costs_no_more_queries(self, agent_client, django_assert_num_queries):
         for number in range(20):
             open_chat(f"Cliente {number}", content="pedido atrasado")
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             response = agent_client.get(INBOX, {"q": "atrasado", "tab": "waiting"})
         assert len(row_ids(response)) == 20
 
