@@ -226,6 +226,15 @@ export function mountChatView(root, { desk, onSession = () => {} }) {
     if (session.status !== "waiting") {
       hide("claim-form");
     }
+    // Nobody transfers a chat to the agent who has it.
+    const transferTo = find("transfer-to");
+    if (transferTo) {
+      transferTo.querySelectorAll("option[value]:not([value=''])").forEach((option) => {
+        const holder = Number(option.value) === session.assigned_agent;
+        option.hidden = holder;
+        option.disabled = holder;
+      });
+    }
     if (session.assigned_agent && session.assigned_agent !== previousAgent && session.assigned_agent !== userId) {
       notice.textContent = format(S.nowWith, { agent: session.agent_name || "" });
       notice.hidden = false;
