@@ -128,7 +128,7 @@ def inbox_tab_counts(*, agent=None) -> dict:
 def inbox_rows(*, agent, ids) -> list[ChatSession]:
     """The chats ``ids`` with every inbox column, in inbox order: what a live list fetches
     when an event lacks a column (the last message, the unread count). One query."""
-    return list(inbox_sessions(agent=agent).filter(pk__in=list(ids)))
+    return list(inbox_sessions(agent=agent).filter(pk__in=list(ids)).select_related("assigned_agent"))
 
 
 WORKLIST_QUEUE_LIMIT = 50
@@ -138,7 +138,7 @@ WORKLIST_MINE_LIMIT = 100
 def worklist(*, agent) -> dict:
     """The conversation screen's list: ``agent``'s open chats and the waiting queue (the
     longest wait first, at most WORKLIST_QUEUE_LIMIT), with the inbox's columns. Two queries."""
-    chats = inbox_sessions(agent=agent)
+    chats = inbox_sessions(agent=agent).select_related("assigned_agent")
     mine = chats.filter(status__in=OPEN_STATUSES, assigned_agent=agent)[:WORKLIST_MINE_LIMIT]
     queue = chats.filter(status=Status.WAITING)[:WORKLIST_QUEUE_LIMIT]
     return {"mine": list(mine), "queue": list(queue)}
