@@ -59,9 +59,9 @@ def desk_context(request, *, counts: dict | None = None) -> dict:
                 "newChatFrom": _("%(customer)s is waiting"),
                 "customer": _("Customer"),
                 "customerNumber": _("Customer #%(id)s"),
-                "alertsOff": _("Turn on alerts"),
-                "alertsOn": _("Alerts on"),
-                "alertsBlocked": _("Alerts on (desktop notifications are blocked in this browser)"),
+                "alertsBlocked": _(
+                    "Desktop notifications are blocked in this browser: only the title and the chime."
+                ),
                 "zone": _("Times in %(zone)s time (%(offset)s)"),
                 "live": _("Live"),
                 "offline": _("Reconnecting…"),

@@ -358,7 +358,12 @@ def test_the_conversation_screen_lists_switches_and_answers_to_the_keyboard_in_t
     expect(mine.locator(f'a[data-chat="{diego.pk}"] .worklist-unread')).to_have_text("1")
     expect(queue.locator(f'a[data-chat="{elisa.pk}"] .worklist-late')).to_have_text("aguardando há 5 min")
 
-    # Alt+↓: the next chat of the list, in place; its unread count goes once it is read.
+    # R: the reply box (the focus is on the alerts switch Bruno clicked). Alt+↓: the next chat
+    # of the list, in place; its unread count goes once it is read. What Bruno had typed for
+    # Carla waits for him in her reply box.
+    bruno.keyboard.press("r")
+    expect(bruno.locator("#reply-content")).to_be_focused()
+    bruno.keyboard.type("Rascunho para a Carla")
     order = [
         int(chat)
         for chat in bruno.locator("#worklist a[data-chat]").evaluate_all("l => l.map(a => a.dataset.chat)")
@@ -378,6 +383,8 @@ def test_the_conversation_screen_lists_switches_and_answers_to_the_keyboard_in_t
     bruno.keyboard.press("k")
     previous = order[order.index(diego.pk) - 1]
     expect(bruno).to_have_url(re.compile(rf"/{previous}/change/$"))
+    assert previous == carla.pk  # Carla has waited longer than Diego
+    expect(bruno.locator("#reply-content")).to_have_value("Rascunho para a Carla")
     bruno.go_back()
     expect(bruno.locator("#chat-view")).to_have_attribute("data-session-id", str(diego.pk))
     bruno.go_forward()

@@ -26,9 +26,10 @@ const READ_DELAY_MS = 1000;
 
 /**
  * Mount the chat drawn in ``root``. ``desk``: the page's desk (socket, labels, the agent);
- * ``onSession(session)``: the chat changed (claimed, answered, ended…), for the list.
+ * ``onSession(session)``: the chat changed (claimed, answered, ended…), for the list;
+ * ``draft``: unsent text to put back in the reply box.
  */
-export function mountChatView(root, { desk, onSession = () => {} }) {
+export function mountChatView(root, { desk, onSession = () => {}, draft = "" }) {
   const config = JSON.parse(root.querySelector("#conversation-config").textContent);
   const S = config.strings;
   const find = (id) => root.querySelector("#" + id);
@@ -356,6 +357,7 @@ export function mountChatView(root, { desk, onSession = () => {} }) {
   }
 
   if (form) {
+    textarea.value = draft; // what the agent had typed here before opening another chat
     files = attachToReplyForm({
       form,
       textarea,
@@ -470,6 +472,8 @@ export function mountChatView(root, { desk, onSession = () => {} }) {
     focusReply,
     claim: () => submit("claim-form"),
     end: () => submit("end-form"),
+    /** The unsent text in the reply box. */
+    draft: () => (form && textarea ? textarea.value : ""),
     unmount() {
       mounted = false;
       timers.forEach((timer) => window.clearTimeout(timer));

@@ -5,7 +5,8 @@
  * Opening another chat — a click in the list, Alt+↓/↑ or J/K, a notification — fetches
  * that chat's page, swaps its #chat-view in and puts its address in the history, so the
  * socket, the list and the alerts stay as they are; back and forward open the chat of the
- * address. The reply box has the focus on open: a first reply is open, type, Enter.
+ * address; an unsent reply waits in its chat's box until the agent comes back. The reply
+ * box has the focus on open: a first reply is open, type, Enter.
  */
 import { renderClocks } from "../lib/clock.js";
 import { request } from "../lib/http.js";
@@ -24,6 +25,7 @@ function conversation(data) {
   let worklist = null;
   let socketReady = false;
   let switching = null; // the chat being fetched
+  const drafts = new Map(); // unsent replies of the chats the agent left, by chat
   const title = document.getElementById("chat-title");
   const crumb = document.getElementById("chat-crumb");
 
@@ -50,10 +52,13 @@ function conversation(data) {
   }
 
   function mount(root) {
+    const id = Number(root.dataset.sessionId);
     view = mountChatView(root, {
       desk,
       onSession: (session) => worklist.handle({ type: "session", session, session_id: session.id }),
+      draft: drafts.get(id) || "",
     });
+    drafts.delete(id);
     desk.setTitle(document.title.replace(/^\(\d+\) /, ""));
     worklist.setCurrent(view.id, JSON.parse(root.querySelector("#conversation-config").textContent).session);
     return view;
@@ -85,6 +90,9 @@ function conversation(data) {
       return;
     }
     const previous = view;
+    if (previous.draft().trim()) {
+      drafts.set(previous.id, previous.draft());
+    }
     previous.unmount();
     if (socketReady) {
       desk.send({ type: "unwatch", session_id: previous.id });

@@ -148,7 +148,6 @@ export function startDesk({ onEvent = () => {}, onReady = () => {}, onState = ()
   function showAlertsButton() {
     const on = alertsOn();
     alertsButton.setAttribute("aria-pressed", on ? "true" : "false");
-    alertsButton.textContent = on ? S.alertsOn : S.alertsOff;
     const blocked = on && "Notification" in window && Notification.permission === "denied";
     alertsButton.title = blocked ? S.alertsBlocked : "";
   }
