@@ -116,8 +116,11 @@ def inbox_row(session: ChatSession) -> dict:
     return {
         **agent_session(session),
         "waiting_for_since": iso_time(session.waiting_since_for_inbox),
+        # "" for a message of files alone (the lists show a paper clip)
         "last_message": (
-            {"author": session.last_message_author, "preview": " ".join(preview.split())} if preview else None
+            {"author": session.last_message_author, "preview": " ".join(preview.split())}
+            if preview is not None
+            else None
         ),
         "unread": session.unread_count,
     }

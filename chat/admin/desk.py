@@ -59,6 +59,7 @@ def desk_context(request, *, counts: dict | None = None) -> dict:
                 "newChatFrom": _("%(customer)s is waiting"),
                 "customer": _("Customer"),
                 "customerNumber": _("Customer #%(id)s"),
+                "filesOnly": "📎 " + _("Photo or document"),  # a last message of files alone
                 "alertsBlocked": _(
                     "Desktop notifications are blocked in this browser: only the title and the chime."
                 ),

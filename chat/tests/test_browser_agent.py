@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 
 from chat import payloads, services
 from chat.models import ChatMessage, ChatSession
+from chat.tests import files
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -169,6 +170,13 @@ def test_a_new_chat_reaches_every_desk_at_once_and_is_answered_in_three_actions(
     ana_row = ana.locator(f'#result_list tr:has(a[href$="/{session.pk}/change/"])')
     expect(ana_row.locator(".field-last_message_column")).to_have_text("ClienteOnde está meu pedido?")
     expect(ana_row.locator(".inbox-unread")).to_have_text("1")
+    # The row the events drew reads as the one the server draws.
+    drawn_live = ana_row.locator("td, th").all_inner_texts()
+    reloaded = ana.context.new_page()
+    reloaded.goto(base + "/admin/chat/chatsession/")
+    server_row = reloaded.locator(f'#result_list tr:has(a[href$="/{session.pk}/change/"])')
+    assert server_row.locator("td, th").all_inner_texts() == drawn_live
+    reloaded.close()
 
     # Bruno clicks the notification: the chat opens in place, the address follows.
     bruno.evaluate("window.__notifications[0].onclick()")
@@ -420,9 +428,18 @@ def test_the_conversation_screen_lists_switches_and_answers_to_the_keyboard_in_t
     expect(bruno.locator("#transcript .msg-system").last).to_contain_text("transferida para Ana")
     expect(mine.locator(f'a[data-chat="{elisa.pk}"]')).to_have_count(0)
 
-    # E ends the chat on screen, after asking.
+    # Back to Carla: a photo with its caption goes with Enter too, and shows as a thumbnail.
     bruno.click(f'#worklist a[data-chat="{carla.pk}"]')
     expect(bruno.locator("#chat-view")).to_have_attribute("data-session-id", str(carla.pk))
+    bruno.set_input_files(
+        "#reply-files", files=[{"name": "etiqueta.png", "mimeType": "image/png", "buffer": files.png_bytes()}]
+    )
+    bruno.fill("#reply-content", "Esta é a etiqueta do seu pedido.")
+    bruno.press("#reply-content", "Enter")
+    sent_photo = bruno.locator("#transcript .msg-agent").filter(has_text="Esta é a etiqueta do seu pedido.")
+    expect(sent_photo.locator("img.msg-thumbnail")).to_be_visible()
+
+    # E ends the chat on screen, after asking.
     bruno.once("dialog", lambda dialog: dialog.accept())
     bruno.keyboard.press("Escape")
     bruno.keyboard.press("e")

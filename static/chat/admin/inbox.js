@@ -119,9 +119,10 @@ function inbox(config) {
     }
 
     const last = element("td", "field-last_message_column");
-    if (row.last_message && row.last_message.preview) {
+    if (row.last_message) {
       const who = row.last_message.author === "agent" ? S.agent : S.customer;
-      last.append(element("span", "inbox-sub inbox-who", who), preview(row.last_message.preview, config.previewChars));
+      const text = preview(row.last_message.preview, config.previewChars) || D.filesOnly;
+      last.append(element("span", "inbox-sub inbox-who", who), text);
     }
 
     const waiting = element("td", "field-waiting_column");

@@ -65,7 +65,7 @@ export function createWorklist({ root, data, desk, open }) {
     }
     const line = document.createElement("span");
     line.className = "worklist-line";
-    line.textContent = row.last_message ? preview(row.last_message.preview, PREVIEW_CHARS) : "";
+    line.textContent = row.last_message ? preview(row.last_message.preview, PREVIEW_CHARS) || D.filesOnly : "";
     link.append(line);
     if (row.waiting_for_since) {
       const wait = document.createElement("time");
