@@ -7,6 +7,9 @@ socket event alone; Bruno's notification opens it in place; Ana answers it in th
 (click the row, type, Enter); the details panel, the counts and the list follow every
 change, through the customer's rating. axe-core checks the screens on the way (the pages'
 CSP stays on: axe's script runs through Playwright).
+
+Over 400 lines because it holds few, long scenarios: each browser test starts a server and
+several browsers, so the checks of one screen share one scenario to keep CI short.
 """
 
 import json
