@@ -1,4 +1,5 @@
-"""The inbox: the chat changelist, its tabs, columns and actions.
+"""The inbox: the chat changelist, its tabs, columns and actions, and the rows its live
+script (static/chat/admin/inbox.js) is handed and fetches when an event lacks a column.
 
 Every column is an annotation made once in :func:`chat.selectors.inbox_sessions`, so the inbox
 costs the same number of queries for 5 rows or 500.
