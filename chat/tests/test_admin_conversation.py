@@ -339,6 +339,7 @@ class TestActionsAnswerTheScript:
     JSON = {"HTTP_ACCEPT": "application/json"}
 
     def test_claim_transfer_end(self, agent_client, agent, other_agent):
+        bring_online(other_agent)
         session = open_chat()
 
         claimed = agent_client.post(url("claim", session), **self.JSON)

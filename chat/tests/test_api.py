@@ -297,6 +297,7 @@ class TestStaffEndpoints:
         assert post_json(agent_client, url, {"to_agent": 99999}).status_code == 400
 
     def test_transfer_with_a_handover_note_for_the_agents_only(self, agent_client, agent, other_agent):
+        bring_online(other_agent)
         session = services.session_open()
         services.session_claim(session=session, agent=agent)
         url = f"/api/chat/sessions/{session.pk}/transfer/"

@@ -331,8 +331,6 @@ def test_the_conversation_screen_lists_switches_and_answers_to_the_keyboard_in_t
     browser's history without a reload, a claim, a transfer with a handover note, an end."""
     base = live_asgi_server.url
     now = timezone.now()
-    agent.last_login = now  # Ana has signed in today: she can take a transfer
-    agent.save(update_fields=["last_login"])
     carla = services.session_open(customer_name="Carla")
     services.session_claim(session=carla, agent=other_agent)
     early = services.customer_message_post(session_key=carla.session_id, content="Bom dia").message
@@ -344,6 +342,8 @@ def test_the_conversation_screen_lists_switches_and_answers_to_the_keyboard_in_t
     services.customer_message_post(session_key=elisa.session_id, content="Alguém aí?")
     ChatSession.objects.filter(pk=elisa.pk).update(waiting_since=now - timedelta(minutes=5))
 
+    # Ana keeps her inbox open: she is online, so she can take a transfer.
+    signed_in(new_page, base, "ana", "/admin/chat/chatsession/")
     bruno = signed_in(
         new_page,
         base,
