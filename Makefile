@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-.PHONY: run test lint bench bench-http bench-live clean
+.PHONY: run test lint bench bench-http bench-live bench-workspace clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench-http: $(VENV)/.installed-test
 bench-live: $(VENV)/.installed-test
 	$(BIN)/python bench/live_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/idle_sockets.py
+
+# The agents' workspace in Chromium against the production commands (PostgreSQL
+# jt_bench_workspace, Redis db 4): README, "Performance: agents' workspace".
+bench-workspace: $(VENV)/.installed-test
+	$(BIN)/python bench/workspace_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -135,14 +135,17 @@ class Server:
                 self.process.wait()
 
 
-def start_server(name: str, script: str, port: int, env: dict, log_dir: Path) -> Server:
+def start_server(
+    name: str, script: str, port: int, env: dict, log_dir: Path, base_dir: Path = BASE_DIR
+) -> Server:
+    """``bin/<script>`` of the checkout at ``base_dir`` (this one unless a benchmark compares)."""
     if port_open(port):
         raise SystemExit(f"port {port} is busy: pick others with --web-port/--ws-port")
     log_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_dir / f"{name}.log", "wb")  # noqa: SIM115 (kept open for the child's lifetime)
     process = subprocess.Popen(
-        [str(BASE_DIR / "bin" / script)],
-        cwd=BASE_DIR,
+        [str(base_dir / "bin" / script)],
+        cwd=base_dir,
         env={**env, "PORT": str(port)},
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -105,3 +105,22 @@ def agent_session(session: ChatSession) -> dict:
         "opened_outside_hours": session.opened_outside_hours,
         "email_status": session.email_status,
     }
+
+
+def inbox_row(session: ChatSession) -> dict:
+    """A chat as the agents' lists show it (the inbox's rows, the conversation screen's
+    list): the agents' shape plus the list's columns, from the annotations of
+    ``chat.selectors.inbox_sessions`` — the customer's current wait, the last message
+    between customer and agent, and the unread count (None where the agent has none)."""
+    preview = session.last_message_preview
+    return {
+        **agent_session(session),
+        "waiting_for_since": iso_time(session.waiting_since_for_inbox),
+        # "" for a message of files alone (the lists show a paper clip)
+        "last_message": (
+            {"author": session.last_message_author, "preview": " ".join(preview.split())}
+            if preview is not None
+            else None
+        ),
+        "unread": session.unread_count,
+    }

@@ -63,7 +63,7 @@ CORS_URLS_REGEX = r"^/api/.*$"
 INSTALLED_APPS = [
     "daphne",
     "jtchat",  # start-up of the project itself: Sentry (jtchat/apps.py)
-    "django.contrib.admin",
+    "jtchat.admin_site.AdminConfig",  # django.contrib.admin, landing agents on the inbox
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,5 +1,7 @@
-"""The conversation: the chat's change page (transcript, reply box, claim/transfer/end) and
-the POST endpoints it uses, each calling one service and reporting with ``message_user``."""
+"""The conversation screen: the chat's change page — the agent's list of chats, the
+transcript with the reply box, the chat's details and claim/transfer/end — and the POST
+endpoints it uses, each calling one service and answering JSON to the page's script (or a
+notice with ``message_user`` and a redirect without it)."""
 
 import uuid
 
@@ -13,15 +15,17 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from audit import services as audit
 from chat import payloads, policy, selectors, services
 from chat.attachments.content import browser_accept
-from chat.exceptions import ChatError, SessionNotFound
+from chat.exceptions import ChatError, InvalidInput, SessionNotFound
 from chat.models import ChatSession, EmailStatus
 from jtchat.network import client_ip
 
+from . import desk, details
 from .common import error_text
 
 Status = ChatSession.Status
@@ -53,9 +57,7 @@ class ConversationMixin:
         transfer_agents = []
         if can["transfer"] and is_open:
             # Only who can take it now: online, accepting and under their maximum.
-            transfer_agents = [
-                agent for agent in selectors.available_agents() if agent.pk != session.assigned_agent_id
-            ]
+            transfer_agents = selectors.transfer_targets(exclude_agent_id=session.assigned_agent_id)
         canned = (
             selectors.canned_responses()
             if may_reply and is_open and policy.can(user, policy.USE_CANNED)
@@ -65,6 +67,9 @@ class ConversationMixin:
             name: reverse(f"admin:chat_chatsession_{name}", args=[session.pk])
             for name in ("reply", "claim", "transfer", "end", "read", "transcript")
         }
+        shape = payloads.agent_session(session)
+        counts = selectors.inbox_tab_counts(agent=user)
+        worklist = selectors.worklist(agent=user)
         return {
             "title": str(session),
             "subtitle": None,
@@ -88,9 +93,9 @@ class ConversationMixin:
                 if email.status != EmailStatus.SKIPPED
             ],
             "canned": canned,
+            "details": details.sections(session),
             "reply_client_id": uuid.uuid4(),
             "chat_urls": urls,
-            "websocket_url": settings.CHAT_WEBSOCKET_URL,
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
@@ -98,16 +103,34 @@ class ConversationMixin:
             "attachment_accept": browser_accept(),
             "attachment_max_bytes": settings.CHAT_ATTACHMENT_MAX_BYTES,
             "attachment_max_files": settings.CHAT_ATTACHMENT_MAX_PER_MESSAGE,
+            **desk.desk_context(request, counts=counts),
+            "worklist_data": {
+                "mine": [payloads.inbox_row(chat) for chat in worklist["mine"]],
+                "queue": [payloads.inbox_row(chat) for chat in worklist["queue"]],
+                "queueLimit": selectors.WORKLIST_QUEUE_LIMIT,
+                "strings": {
+                    "mine": _("My chats"),
+                    "queue": _("Waiting"),
+                    "noMine": _("No open chats of yours."),
+                    "noQueue": _("Nobody is waiting."),
+                    "more": _("%(count)d more waiting: see the inbox."),
+                    "agent": _("Agent"),
+                    "unread": ngettext("%(count)d unread message", "%(count)d unread messages", 1),
+                    "unreadMany": ngettext("%(count)d unread message", "%(count)d unread messages", 2),
+                    "waiting": _("waiting %(time)s"),
+                },
+            },
             "conversation_config": {
                 "sessionId": session.pk,
+                "session": shape,
                 "status": session.status,
                 "assignedAgentId": session.assigned_agent_id,
-                "userId": request.user.pk,
                 "lastMessageId": last_id,
                 "readMessageId": session.agent_read_message_id,
                 "canReply": may_reply,
                 "canned": canned,
                 "maxLength": settings.CHAT_MAX_MESSAGE_LENGTH,
+                "title": str(session),
                 "urls": {
                     **urls,
                     "messages": reverse("staff-session-messages", args=[session.pk]),
@@ -121,10 +144,10 @@ class ConversationMixin:
                     "typing": _("%(name)s is typing…"),
                     "sending": _("Sending…"),
                     "sendFailed": _("Not sent: %(reason)s"),
+                    "actionFailed": _("Not done: %(reason)s"),
                     "ended": _("This chat has ended."),
                     "nowWith": _("Now with %(agent)s."),
-                    "statuses": {value: str(label) for value, label in Status.choices},
-                    "live": _("Live"),
+                    "rating": _("%(rating)s of 5"),
                     "offline": _("Reconnecting…"),
                     "fileRemoved": _("File removed"),
                     "uploadCancelled": _("Sending the files was cancelled."),
@@ -133,6 +156,7 @@ class ConversationMixin:
                         EmailStatus.SENT: _("E-mail sent to the customer just now."),
                         EmailStatus.FAILED: _("E-mail not sent: trying again later."),
                     },
+                    "switchFailed": _("This chat could not be opened. Try again."),
                 },
             },
         }
@@ -219,44 +243,57 @@ class ConversationMixin:
         self.message_user(request, _("Note saved.") if is_internal else _("Reply sent."), messages.SUCCESS)
         return self._back_to(session_pk)
 
+    def _answer(self, request, session_pk: int, *, done: str = "", changed=None, error=None):
+        """An action's answer: JSON for the page's script (the chat as the action left it, or
+        the error with its status), else a notice and back to the conversation."""
+        if self._wants_json(request):
+            if error is not None:
+                return JsonResponse(
+                    {"error": error_text(error), "code": error.code}, status=error.status_code
+                )
+            return JsonResponse({"session": payloads.agent_session(changed), "done": done})
+        if error is not None:
+            self.message_user(request, error_text(error), messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return self._back_to(session_pk)
+
     def claim_view(self, request, object_id):
         session = self._session_for_post(request, object_id, policy.CLAIM)
         try:
-            services.session_claim(session=session, agent=request.user)
+            changed = services.session_claim(session=session, agent=request.user)
         except ChatError as exc:
-            self.message_user(request, error_text(exc), messages.ERROR)
-        else:
-            self.message_user(request, _("You took this chat."), messages.SUCCESS)
-        return self._back_to(session.pk)
+            return self._answer(request, session.pk, error=exc)
+        return self._answer(request, session.pk, done=_("You took this chat."), changed=changed)
 
     def transfer_view(self, request, object_id):
         session = self._session_for_post(request, object_id, policy.TRANSFER)
         to_agent_id = request.POST.get("to_agent", "")
         to_agent = None
-        if to_agent_id.isdigit():
+        if to_agent_id.isdigit() and len(to_agent_id) < 19:
             to_agent = selectors.reply_capable_agents().filter(pk=int(to_agent_id)).first()
         if to_agent is None:
-            self.message_user(request, _("Choose an agent who can answer chats."), messages.ERROR)
-            return self._back_to(session.pk)
+            error = InvalidInput(fields={"to_agent": [_("Choose an agent who can answer chats.")]})
+            return self._answer(request, session.pk, error=error)
         # The service refuses an agent who is no longer available (went offline, paused).
         try:
-            services.session_transfer(session=session, agent=request.user, to_agent=to_agent)
+            changed = services.session_transfer(
+                session=session, agent=request.user, to_agent=to_agent, note=request.POST.get("note", "")
+            )
         except ChatError as exc:
-            self.message_user(request, error_text(exc), messages.ERROR)
-        else:
-            done = _("Chat transferred to %(agent)s.") % {"agent": to_agent.public_name}
-            self.message_user(request, done, messages.SUCCESS)
-        return self._back_to(session.pk)
+            return self._answer(request, session.pk, error=exc)
+        done = _("Chat transferred to %(agent)s.") % {"agent": to_agent.public_name}
+        return self._answer(request, session.pk, done=done, changed=changed)
 
     def end_view(self, request, object_id):
         session = self._session_for_post(request, object_id, policy.END)
         try:
-            services.session_end(session=session, ended_by=ChatSession.EndedBy.AGENT, agent=request.user)
+            changed = services.session_end(
+                session=session, ended_by=ChatSession.EndedBy.AGENT, agent=request.user
+            )
         except ChatError as exc:
-            self.message_user(request, error_text(exc), messages.ERROR)
-        else:
-            self.message_user(request, _("Chat ended."), messages.SUCCESS)
-        return self._back_to(session.pk)
+            return self._answer(request, session.pk, error=exc)
+        return self._answer(request, session.pk, done=_("Chat ended."), changed=changed)
 
     def read_view(self, request, object_id):
         session = self._session_for_post(request, object_id, policy.VIEW_CHATS)

@@ -1,4 +1,5 @@
-"""The inbox: the chat changelist, its tabs, columns and actions.
+"""The inbox: the chat changelist, its tabs, columns and actions, and the rows its live
+script (static/chat/admin/inbox.js) is handed and fetches when an event lacks a column.
 
 Every column is an annotation made once in :func:`chat.selectors.inbox_sessions`, so the inbox
 costs the same number of queries for 5 rows or 500.
@@ -6,21 +7,26 @@ costs the same number of queries for 5 rows or 500.
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
+from django.views.decorators.http import require_GET
 
-from chat import policy, selectors, services
+from chat import payloads, policy, selectors, services
 from chat.exceptions import ChatError
 from chat.models import ChatMessage, ChatSession, EmailStatus, Issue
 
+from . import desk
 from .common import error_text
 
 Status = ChatSession.Status
 LAST_MESSAGE_CHARS = 90
+ROWS_MAX_IDS = 50
 # Choice labels by value, built once: Model.get_FOO_display() rebuilds (and hashes) the
 # whole choice list on every call, which costs the inbox a few milliseconds per page.
 TOPIC_LABELS = dict(Issue.choices)
@@ -64,7 +70,9 @@ class InboxTabFilter(admin.SimpleListFilter):
     def choices(self, changelist):
         values = [""] + [value for value, _label in self.lookup_choices]
         for value, choice in zip(values, super().choices(changelist), strict=True):
-            yield {**choice, "value": value or "all", "count": self.counts.get(value)}
+            if not value:  # the default tab: every open chat (ended ones have their own tab)
+                choice = {**choice, "display": pgettext("inbox tab", "Open")}
+            yield {**choice, "value": value or "open", "count": self.counts.get(value or "open")}
 
     def queryset(self, request, queryset):
         return selectors.inbox_filter(queryset, tab=self.value() or "", agent=request.user)
@@ -100,7 +108,8 @@ class InboxMixin:
     sortable_by = ()
     search_fields = ("customer_name", "customer_email", "tracking_code")
     search_help_text = gettext_lazy(
-        "Name, e-mail, tracking code, chat number or words from the conversation."
+        "Name, e-mail, tracking code, chat number or words from the conversation. "
+        "Searches the chats of the tab you are on; ended chats are in the Ended tab."
     )
     actions = ("claim_selected", "end_selected")
 
@@ -115,37 +124,74 @@ class InboxMixin:
         return selectors.inbox_search(queryset, search_term), False
 
     def changelist_view(self, request, extra_context=None):
-        context = {
-            "title": _("Inbox"),
-            "inbox_config": {
-                "slaSeconds": settings.CHAT_SLA_FIRST_RESPONSE_SECONDS,
-                "accepting": bool(request.user.accepting_chats),
-                "changeUrl": reverse("admin:chat_chatsession_change", args=[0]),
-                "strings": {
-                    "newChat": _("New chat"),
-                    "newChatFrom": _("%(customer)s is waiting"),
-                    "customer": _("Customer"),
-                    "live": _("Live"),
-                    "offline": _("Reconnecting…"),
-                    "underOneMinute": _("under 1 min"),
-                    "minutes": _("%(minutes)d min"),
-                    "hours": _("%(hours)d h %(minutes)02d min"),
-                    # the catalog's plural entry, in its one-day and many-days forms
-                    "day": ngettext("%(days)d day", "%(days)d days", 1),
-                    "days": ngettext("%(days)d day", "%(days)d days", 2),
-                    "staleList": _("The list changed. Clear your selection to update it."),
+        # The tab filter counted the open chats already: the desk bar reuses its counts.
+        response = super().changelist_view(request, extra_context=extra_context)
+        if hasattr(response, "context_data") and response.context_data is not None:
+            changelist = response.context_data.get("cl")
+            counts = self._tab_counts(changelist)
+            response.context_data.update(
+                {
+                    "title": _("Inbox"),
+                    "inbox_config": self._inbox_config(request, changelist),
+                    "accepting_url": reverse("admin:chat_chatsession_accepting"),
+                    "sections_url": reverse("admin:index") + "?sections=1"
+                    if policy.can(request.user, policy.VIEW_METRICS) or request.user.is_superuser
+                    else "",
+                    "metrics_url": reverse("admin:chat_metrics")
+                    if policy.can(request.user, policy.VIEW_METRICS)
+                    else "",
+                    "team_url": reverse("admin:chat_chatsession_team")
+                    if policy.can(request.user, policy.VIEW_METRICS)
+                    else "",
+                    **desk.desk_context(request, counts=counts),
+                    **(extra_context or {}),
+                }
+            )
+        return response
+
+    @staticmethod
+    def _tab_counts(changelist) -> dict | None:
+        for spec in getattr(changelist, "filter_specs", ()):
+            if isinstance(spec, InboxTabFilter):
+                return spec.counts
+        return None
+
+    def _inbox_config(self, request, changelist) -> dict:
+        """What the inbox's script needs to keep the rows true from events: the tab, whether
+        the rows on screen are decided by the tab alone (no search, no other filter, the
+        first page) so that an event can add, move or drop one, and the row's strings."""
+        tab = request.GET.get("tab", "")
+        params = {key for key in request.GET if key not in ("tab", "o")}
+        # The page's rows, as the script keeps them (the changelist's own query: its rows are
+        # read once, here, and the template draws the same rows).
+        rows = [payloads.inbox_row(chat) for chat in changelist.result_list] if changelist else []
+        return {
+            "tab": tab if tab in ("waiting", "mine", "active", "ended") else "",
+            "patchable": changelist is not None and not params,
+            "morePages": bool(changelist and changelist.multi_page),
+            "rows": rows,
+            "perPage": self.list_per_page,
+            "previewChars": LAST_MESSAGE_CHARS,
+            "strings": {
+                "agent": _("Agent"),
+                "customer": _("Customer"),
+                # Django's label for a row's checkbox, "{}" standing for the chat
+                "selectRow": _("Select this object for an action - {}"),
+                "results": ngettext("%(counter)s result", "%(counter)s results", 1),
+                "resultsMany": ngettext("%(counter)s result", "%(counter)s results", 2),
+                "chats": "%(count)s " + str(ChatSession._meta.verbose_name),
+                "chatsMany": "%(count)s " + str(ChatSession._meta.verbose_name_plural),
+                "unread": ngettext("%(count)d unread message", "%(count)d unread messages", 1),
+                "unreadMany": ngettext("%(count)d unread message", "%(count)d unread messages", 2),
+                "staleList": _("The list changed. Clear your selection to update it."),
+                # the marks of customer_column, by kind
+                "marks": {
+                    "outside-hours": _("outside hours"),
+                    "no-agents": _("no agent available"),
+                    "email-failed": _("e-mail not sent"),
                 },
             },
-            "accepting_url": reverse("admin:chat_chatsession_accepting"),
-            "team_url": (
-                reverse("admin:chat_chatsession_team")
-                if policy.can(request.user, policy.VIEW_METRICS)
-                else ""
-            ),
-            "websocket_url": settings.CHAT_WEBSOCKET_URL,
-            **(extra_context or {}),
         }
-        return super().changelist_view(request, extra_context=context)
 
     @admin.display(description=gettext_lazy("Customer"))
     def customer_column(self, session):
@@ -221,6 +267,32 @@ class InboxMixin:
             label % {"count": session.unread_count},
             session.unread_count,
         )
+
+    # --- what a live list fetches when an event lacks it --------------------------------
+
+    def get_urls(self):
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("rows/", self.admin_site.admin_view(require_GET(self.rows_view)), name=f"{info}_rows"),
+        ] + super().get_urls()
+
+    def rows_view(self, request):
+        """``GET rows/?ids=1,2``: those chats as the live lists show them (JSON), for an
+        event that lacks a column (the last message, the unread count). Reads only."""
+        if not policy.can(request.user, policy.VIEW_CHATS):
+            raise PermissionDenied
+        raw = [part.strip() for part in request.GET.get("ids", "").split(",") if part.strip()]
+        if not raw or len(raw) > ROWS_MAX_IDS or not all(part.isdigit() and len(part) < 19 for part in raw):
+            return JsonResponse(
+                {
+                    "error": _("Send ids: up to %(max)d chat numbers separated by commas.")
+                    % {"max": ROWS_MAX_IDS},
+                    "code": "invalid",
+                },
+                status=400,
+            )
+        chats = selectors.inbox_rows(agent=request.user, ids={int(part) for part in raw})
+        return JsonResponse({"rows": [payloads.inbox_row(chat) for chat in chats]})
 
     # --- actions on the inbox ------------------------------------------------------
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from chat import policy, selectors
 
+from . import desk
 from .inbox import short_duration
 
 
@@ -49,6 +50,7 @@ class TeamMixin:
             "service": selectors.service_status(),
             "as_of": now,
             "inbox_url": reverse("admin:chat_chatsession_changelist"),
+            **desk.desk_context(request),  # alerts, and its times in the manager's zone
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/chat/team.html", context)

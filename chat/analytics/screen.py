@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from chat import policy
@@ -59,7 +60,9 @@ def open_periods(length: int, last: date | None = None) -> tuple[Period, Period,
 
 
 def metrics_view(request, admin_site, opts):
-    """The screen (``admin:chat_metrics``)."""
+    """The screen (``admin:chat_metrics``), with the admin chat pages' desk bar (alerts)."""
+    from chat.admin.desk import desk_context  # the admin package imports this module
+
     require(request, policy.VIEW_METRICS)
     length = period_from(request.GET.get("days"))
     current_period, previous_period, _computed = open_periods(length)
@@ -76,6 +79,7 @@ def metrics_view(request, admin_site, opts):
         "export_daily_url": reverse("admin:chat_metrics_export_daily"),
         "export_conversations_url": reverse("admin:chat_metrics_export_conversations"),
         "changelist_url": reverse("admin:chat_chatanalytics_changelist"),
+        **desk_context(request),
     }
     request.current_app = admin_site.name
     return TemplateResponse(request, "admin/chat/metrics.html", context)
@@ -218,8 +222,13 @@ def agents_table(rows: list[ChatAnalytics]) -> dict:
 
 def live_context() -> dict:
     live = current.live_figures()
+    as_of = timezone.localtime(live["as_of"])
     return {
         **live,
+        # drawn again in the browser's zone by the page's script (one clock)
+        "as_of_clock": format_html(
+            '<time datetime="{}" data-clock="time">{}</time>', as_of.isoformat(), as_of.strftime("%H:%M")
+        ),
         "oldest_wait_heading": DURATION.heading(_("Longest wait")),
         "oldest_wait_text": DURATION.text(live["oldest_wait_seconds"]),
     }

@@ -203,6 +203,12 @@ class StaffFilesUploadSerializer(FilesUploadSerializer):
 
 class TransferSerializer(serializers.Serializer):
     to_agent = serializers.IntegerField(help_text="User id of the agent who takes the chat.")
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Optional handover note: an internal note for the agents, never shown to the customer.",
+    )
 
 
 class HolidaySerializer(serializers.Serializer):

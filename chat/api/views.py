@@ -302,7 +302,10 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         if to_agent is None:
             raise InvalidInput(fields={"to_agent": [_("Agent not found.")]})
         session = services.session_transfer(
-            session=self._session(policy.TRANSFER), agent=request.user, to_agent=to_agent
+            session=self._session(policy.TRANSFER),
+            agent=request.user,
+            to_agent=to_agent,
+            note=serializer.validated_data.get("note", ""),
         )
         return Response(s.AgentSessionSerializer(session).data)
 

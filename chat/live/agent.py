@@ -102,7 +102,7 @@ class AgentConsumer(LiveConsumer):
     async def chat_event(self, message: dict) -> None:
         event = message["event"]
         kind = event.get("type")
-        if kind in ("message", "session", "typing"):
+        if kind in ("message", "session", "typing", "counts", "read"):
             await self.send(text_data=shared_encoding.text(event))
             if kind == "message":
                 instruments.message_sent(event["message"])

@@ -5,11 +5,13 @@ Services call these inside their transaction; every event leaves after commit
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from chat import payloads, selectors
 from chat.models import ChatMessage, ChatSession
 
 from .events import (
+    AGENTS_GROUP,
     QUEUE_GROUP,
     agent_group,
     send_agent_event_on_commit,
@@ -44,6 +46,8 @@ def session(session: ChatSession, *, change: bool = True) -> None:
     if not change:
         event["activity"] = True
     to_agents(session, event, change=change)
+    if change:
+        inbox_counts()
 
 
 def new_session(session: ChatSession) -> None:
@@ -51,6 +55,28 @@ def new_session(session: ChatSession) -> None:
     to_agents(
         session, {"type": "session", "session": payloads.agent_session(session), "new": True}, change=True
     )
+    inbox_counts()
+
+
+def inbox_counts() -> None:
+    """After commit, the open chats per status to every agent (tab counts, the tab title):
+    ``{"type": "counts", "waiting": n, "active": n, "open": n, "as_of": iso}``.
+
+    Counted after the commit, so a count never misses the change it follows; ``as_of`` lets a
+    page keep the latest of two counts that crossed on the way."""
+    transaction.on_commit(_send_inbox_counts)
+
+
+def _send_inbox_counts() -> None:
+    counts = selectors.inbox_tab_counts()
+    send_event_on_commit(
+        AGENTS_GROUP, {"type": "counts", **counts, "as_of": payloads.iso_time(timezone.now())}
+    )
+
+
+def read(session: ChatSession, agent, unread: int) -> None:
+    """The agent read the chat up to a message: their other pages update its unread count."""
+    send_event_on_commit(agent_group(agent.pk), {"type": "read", "session_id": session.pk, "unread": unread})
 
 
 def inbox_activity(session: ChatSession) -> None:

@@ -18,16 +18,21 @@ from .agents import (
     online_reply_capable_agents,
     reply_capable_agents,
     team_presence,
+    transfer_targets,
 )
 from .attachments import attachment_for_customer, attachment_for_staff, customer_file_count
 from .hours import BusinessStatus, business_status, upcoming_holidays, weekly_hours
 from .inbox import (
     INBOX_ORDERING,
     OPEN_STATUSES,
+    WORKLIST_QUEUE_LIMIT,
     inbox_filter,
+    inbox_rows,
     inbox_search,
     inbox_sessions,
     inbox_tab_counts,
+    open_chat_ids,
+    worklist,
 )
 from .monitoring import job_runs, open_chats_summary
 from .queue import (
@@ -88,6 +93,7 @@ __all__ = [
     "OPEN_STATUSES",
     "QUEUE_SNAPSHOT_LIMIT",
     "TRANSCRIPT_LIMIT",
+    "WORKLIST_QUEUE_LIMIT",
     "available_agents_count",
     "average_wait_per_chat_seconds",
     "agents_with_load",
@@ -100,11 +106,13 @@ __all__ = [
     "estimate_wait_seconds",
     "idle_session_ids",
     "inbox_filter",
+    "inbox_rows",
     "inbox_search",
     "inbox_sessions",
     "inbox_tab_counts",
     "job_runs",
     "messages_after",
+    "open_chat_ids",
     "open_chats_summary",
     "parse_session_key",
     "queue_position",
@@ -117,5 +125,7 @@ __all__ = [
     "staff_sessions",
     "status_rank",
     "transcript",
+    "transfer_targets",
     "with_attachments",
+    "worklist",
 ]

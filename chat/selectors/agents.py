@@ -113,5 +113,15 @@ def team_presence() -> list[TeamMember]:
     ]
 
 
+def transfer_targets(*, exclude_agent_id: int | None = None) -> list:
+    """Who a chat may be handed to now, with their load (``active_chats``), in name order:
+    the available agents (online, accepting, under the maximum), whom the transfer service
+    accepts, but the chat's own agent."""
+    agents = available_agents()
+    if exclude_agent_id is not None:
+        agents = agents.exclude(pk=exclude_agent_id)
+    return list(agents)
+
+
 def canned_responses() -> list[dict]:
     return list(CannedResponse.objects.order_by("shortcut").values("shortcut", "title", "text"))

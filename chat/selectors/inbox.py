@@ -98,7 +98,8 @@ INBOX_ORDERING = (
 
 
 def inbox_filter(queryset: QuerySet[ChatSession], *, tab: str, agent) -> QuerySet[ChatSession]:
-    """One inbox tab: waiting, mine (my open chats), active, ended; anything else is all."""
+    """One inbox tab: waiting, mine (my open chats), active, ended; anything else (the
+    default tab) is every open chat: ended chats are only in their own tab."""
     if tab == "waiting":
         return queryset.filter(status=Status.WAITING)
     if tab == "mine":
@@ -107,15 +108,48 @@ def inbox_filter(queryset: QuerySet[ChatSession], *, tab: str, agent) -> QuerySe
         return queryset.filter(status=Status.ACTIVE)
     if tab == "ended":
         return queryset.filter(status=Status.ENDED)
-    return queryset
+    return queryset.filter(status__in=OPEN_STATUSES)
 
 
-def inbox_tab_counts(*, agent) -> dict:
-    """Open chats per tab, in one query over the (few) open rows."""
-    return ChatSession.objects.filter(status__in=OPEN_STATUSES).aggregate(
+def inbox_tab_counts(*, agent=None) -> dict:
+    """Open chats per tab, in one query over the (few) open rows: waiting, active, open (the
+    default tab: both) and, for ``agent``, mine."""
+    counts = ChatSession.objects.filter(status__in=OPEN_STATUSES).aggregate(
         waiting=Count("id", filter=Q(status=Status.WAITING)),
         active=Count("id", filter=Q(status=Status.ACTIVE)),
         mine=Count("id", filter=Q(assigned_agent=getattr(agent, "pk", None))),
+    )
+    counts["open"] = counts["waiting"] + counts["active"]
+    if agent is None:
+        del counts["mine"]
+    return counts
+
+
+def inbox_rows(*, agent, ids) -> list[ChatSession]:
+    """The chats ``ids`` with every inbox column, in inbox order: what a live list fetches
+    when an event lacks a column (the last message, the unread count). One query."""
+    return list(inbox_sessions(agent=agent).filter(pk__in=list(ids)).select_related("assigned_agent"))
+
+
+WORKLIST_QUEUE_LIMIT = 50
+WORKLIST_MINE_LIMIT = 100
+
+
+def worklist(*, agent) -> dict:
+    """The conversation screen's list: ``agent``'s open chats and the waiting queue (the
+    longest wait first, at most WORKLIST_QUEUE_LIMIT), with the inbox's columns. Two queries."""
+    chats = inbox_sessions(agent=agent).select_related("assigned_agent")
+    mine = chats.filter(status__in=OPEN_STATUSES, assigned_agent=agent)[:WORKLIST_MINE_LIMIT]
+    queue = chats.filter(status=Status.WAITING)[:WORKLIST_QUEUE_LIMIT]
+    return {"mine": list(mine), "queue": list(queue)}
+
+
+def open_chat_ids(*, agent) -> list[int]:
+    """``agent``'s open chats (the inbox's *Mine*), for a page that keeps that tab's count."""
+    return list(
+        ChatSession.objects.filter(status__in=OPEN_STATUSES, assigned_agent=agent)
+        .order_by("id")
+        .values_list("id", flat=True)
     )
 
 

@@ -10,9 +10,9 @@ from chat import policy, selectors
 from chat.exceptions import AlreadyClaimed, InvalidInput, SessionEnded
 from chat.live import announce
 from chat.live.events import publishing_batch
-from chat.models import ChatSession
+from chat.models import ChatMessage, ChatSession
 
-from .common import add_system_message, system_text
+from .common import add_system_message, clean_note, system_text
 
 Status = ChatSession.Status
 
@@ -51,13 +51,15 @@ def session_claim(*, session: ChatSession, agent) -> ChatSession:
 
 
 @publishing_batch()
-def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
+def session_transfer(*, session: ChatSession, agent, to_agent, note: str = "") -> ChatSession:
     """Hand an open chat to another agent, who must be available: online, allowed to reply,
     accepting chats and under their maximum (a chat handed to someone away would wait
-    unseen)."""
+    unseen). ``note``: an optional handover note, stored as an internal note of ``agent``
+    (never shown to the customer) just before the transfer's line in the chat's story."""
     policy.require(agent, policy.TRANSFER)
     if not policy.can(to_agent, policy.REPLY):
         raise InvalidInput(fields={"to_agent": [_("This person cannot answer chats.")]})
+    note = clean_note(note)
     if not selectors.is_available(to_agent):
         raise InvalidInput(
             fields={
@@ -78,6 +80,16 @@ def session_transfer(*, session: ChatSession, agent, to_agent) -> ChatSession:
         current.status = Status.ACTIVE
         current.agent_read_message_id = 0
         current.save(update_fields=["assigned_agent", "status", "agent_read_message_id"])
+        if note:
+            handover = ChatMessage.objects.create(
+                session=current,
+                author=ChatMessage.Author.AGENT,
+                agent=agent,
+                content=note,
+                created_at=now,
+                is_internal=True,
+            )
+            announce.message(current, handover)
         add_system_message(
             current,
             system_text(gettext_noop("The chat was transferred to %(agent)s."), agent=to_agent.public_name),

@@ -33,6 +33,16 @@ def clean_content(content, *, allow_empty: bool = False) -> str:
     return text
 
 
+def clean_note(note) -> str:
+    """An optional note (a transfer's handover): empty is fine, else like a message."""
+    if note is None or (isinstance(note, str) and not note.strip()):
+        return ""
+    try:
+        return clean_content(note)
+    except InvalidInput as exc:
+        raise InvalidInput(fields={"note": exc.fields["content"]}) from exc
+
+
 def clean_rating(rating) -> int:
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInput(fields={"rating": [_("The rating must be a whole number from 1 to 5.")]})

@@ -157,8 +157,10 @@ def _rate_locked(current: ChatSession, rating: int, comment: str) -> ChatSession
     return current
 
 
+@publishing_batch()
 def session_mark_read(*, session: ChatSession, agent, up_to_message_id: int) -> None:
-    """Record that the assigned agent has seen the transcript up to a message id."""
+    """Record that the assigned agent has seen the transcript up to a message id; their
+    other pages hear the chat's unread count (chat/live/announce.py ``read``)."""
     if session.assigned_agent_id != getattr(agent, "pk", None):
         return
     # Never past the chat's last message: a mark ahead of it would hide the next ones.
@@ -170,9 +172,15 @@ def session_mark_read(*, session: ChatSession, agent, up_to_message_id: int) -> 
     )
     if last_seen is None:
         return
-    ChatSession.objects.filter(
-        pk=session.pk, assigned_agent=agent, agent_read_message_id__lt=last_seen
-    ).update(agent_read_message_id=last_seen)
+    with transaction.atomic():
+        moved = ChatSession.objects.filter(
+            pk=session.pk, assigned_agent=agent, agent_read_message_id__lt=last_seen
+        ).update(agent_read_message_id=last_seen)
+        if moved:
+            unread = ChatMessage.objects.filter(
+                session_id=session.pk, author=ChatMessage.Author.CUSTOMER, id__gt=last_seen
+            ).count()
+            announce.read(session, agent, unread)
 
 
 def close_idle_sessions(*, minutes: int) -> int:

@@ -7,6 +7,8 @@ import uuid
 import pytest
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from chat import services
@@ -118,15 +120,15 @@ class TestTranscript:
         assert session.agent_read_message_id == last.pk
 
     def test_canned_responses_are_offered(self, agent_client):
-        CannedResponse.objects.create(title="Rastreio", shortcut="rastreio", text="Seu pedido está em rota.")
+        CannedResponse.objects.create(title="Coleta", shortcut="coleta", text="A coleta está agendada.")
         session = open_chat()
 
         response = agent_client.get(page_url(session))
 
-        assert '<option value="rastreio">/rastreio — Rastreio</option>' in response.text
-        assert page_config(response)["canned"] == [
-            {"shortcut": "rastreio", "title": "Rastreio", "text": "Seu pedido está em rota."}
-        ]
+        assert '<option value="coleta">/coleta — Coleta</option>' in response.text
+        assert {"shortcut": "coleta", "title": "Coleta", "text": "A coleta está agendada."} in page_config(
+            response
+        )["canned"]
 
     def test_no_reply_box_or_actions_on_an_ended_chat(self, agent_client):
         session = open_chat()
@@ -137,21 +139,31 @@ class TestTranscript:
         assert 'id="reply-form"' not in response.text
         assert 'id="chat-actions"' not in response.text
 
-    def test_transfer_lists_available_agents_only(self, agent_client, agent, other_agent, django_user_model):
+    def test_transfer_lists_available_agents_with_their_load(
+        self, agent_client, agent, other_agent, django_user_model
+    ):
         reader = make_staff(django_user_model, "leitor")  # staff without the reply permission
         paused = make_staff(django_user_model, "paula", "Agentes", accepting_chats=False)
         full = make_staff(django_user_model, "fred", "Agentes")
         offline = make_staff(django_user_model, "otto", "Agentes")
         for _ in range(settings.CHAT_AGENT_MAX_ACTIVE_CHATS):
             services.session_claim(session=open_chat(), agent=full)
+        services.session_claim(session=open_chat(), agent=other_agent)
         bring_online(agent, other_agent, reader, paused, full)
         session = open_chat()
 
         response = agent_client.get(page_url(session))
-        options = re.findall(r'<option value="(\d+)">', response.text)
+        options = re.findall(r'<option value="(\d+)">([^<]*)</option>', response.text)
 
-        assert sorted(int(pk) for pk in options) == sorted([agent.pk, other_agent.pk])
-        assert offline.pk not in [int(pk) for pk in options]
+        # Online, accepting and under their maximum: Ana and Bruno, each with their load.
+        assert [(int(pk), label) for pk, label in options] == [
+            (agent.pk, "Ana (0 conversa ativa)"),  # pt-BR: 0 is singular
+            (other_agent.pk, "Bruno (1 conversa ativa)"),
+        ]
+        assert offline.pk not in [int(pk) for pk, _label in options]
+        services.session_claim(session=session, agent=agent)
+        again = agent_client.get(page_url(session)).text
+        assert [int(pk) for pk in re.findall(r'<option value="(\d+)">', again)] == [other_agent.pk]
 
     def test_transfer_says_when_nobody_else_is_available(self, agent_client, agent):
         bring_online(agent)
@@ -161,6 +173,7 @@ class TestTranscript:
         response = agent_client.get(page_url(session))
 
         assert re.findall(r'<option value="(\d+)">', response.text) == []
+        assert 'id="transfer-form"' not in response.text
         assert 'id="transfer-nobody"' in response.text
 
 
@@ -317,3 +330,117 @@ class TestReadMark:
     def test_bad_up_to_is_400(self, agent_client):
         session = open_chat()
         assert agent_client.post(url("read", session), {"up_to": "x"}).status_code == 400
+
+
+class TestActionsAnswerTheScript:
+    """With ``Accept: application/json`` the actions answer the chat as they left it (the
+    page shows it without a reload), or the error with its status; nothing else changes."""
+
+    JSON = {"HTTP_ACCEPT": "application/json"}
+
+    def test_claim_transfer_end(self, agent_client, agent, other_agent):
+        bring_online(other_agent)
+        session = open_chat()
+
+        claimed = agent_client.post(url("claim", session), **self.JSON)
+        assert claimed.status_code == 200
+        assert claimed.json()["session"]["status"] == "active"
+        assert claimed.json()["session"]["agent_name"] == "Ana"
+
+        moved = agent_client.post(
+            url("transfer", session),
+            {"to_agent": other_agent.pk, "note": "Pediu retorno amanhã"},
+            **self.JSON,
+        )
+        assert moved.status_code == 200
+        assert moved.json()["session"]["assigned_agent"] == other_agent.pk
+        assert moved.json()["done"] == "Conversa transferida para Bruno."
+        note = session.messages.get(is_internal=True)
+        assert (note.agent, note.content) == (agent, "Pediu retorno amanhã")
+
+        ended = agent_client.post(url("end", session), **self.JSON)
+        assert ended.status_code == 200 and ended.json()["session"]["ended_by"] == "agent"
+        assert not list(get_messages(ended.wsgi_request))  # no notice left for a later page
+
+    def test_refusals_are_json_with_their_status_and_change_nothing(self, agent_client, other_agent):
+        session = open_chat()
+        services.session_claim(session=session, agent=other_agent)
+
+        lost = agent_client.post(url("claim", session), **self.JSON)
+        assert lost.status_code == 409 and "Bruno" in lost.json()["error"]
+
+        for target in ("", "abc", "99999999999999999999"):
+            refused = agent_client.post(url("transfer", session), {"to_agent": target}, **self.JSON)
+            assert refused.status_code == 400, target
+            assert refused.json()["code"] == "invalid"
+        session.refresh_from_db()
+        assert session.assigned_agent == other_agent
+        assert not session.messages.filter(is_internal=True).exists()
+
+
+class TestWorkspace:
+    def test_the_list_beside_the_chat_has_the_agents_chats_and_the_queue(
+        self, agent_client, agent, other_agent
+    ):
+        mine = open_chat("Minha", content="um")
+        services.session_claim(session=mine, agent=agent)
+        services.customer_message_post(session_key=mine.session_id, content="dois")
+        theirs = open_chat("Dele")
+        services.session_claim(session=theirs, agent=other_agent)
+        waiting = open_chat("Na fila")
+        ended = open_chat("Fim")
+        services.session_end(session=ended, ended_by=ChatSession.EndedBy.CUSTOMER)
+
+        html = agent_client.get(page_url(mine)).text
+        data = json.loads(
+            re.search(r'<script id="worklist-data" type="application/json">(.*?)</script>', html).group(1)
+        )
+
+        assert [(row["id"], row["unread"]) for row in data["mine"]] == [(mine.pk, 2)]
+        assert [row["id"] for row in data["queue"]] == [waiting.pk]
+        assert data["queue"][0]["last_message"] == {"author": "customer", "preview": "Olá, cadê meu pedido?"}
+        assert data["queue"][0]["waiting_for_since"] is not None
+
+    def test_the_details_panel_shows_the_chat_field_by_field(self, agent_client, agent):
+        session = open_chat(
+            "Rita", customer_email="rita@example.com", tracking_code="JT9BR", topic="endereco"
+        )
+        services.agent_message_post(session_pk=session.pk, agent=agent, content="Olá!")
+        services.session_end(
+            session=session, ended_by=ChatSession.EndedBy.CUSTOMER, rating=5, comment="Ótimo"
+        )
+
+        html = agent_client.get(page_url(session)).text
+
+        def field(key):
+            cell = re.search(rf'<dd data-field="{key}" data-kind="\w+">(.*?)</dd>', html, re.S).group(1)
+            return re.sub(r"<[^>]+>", "", cell).strip()
+
+        assert field("customer_email") == "rita@example.com"
+        assert field("topic") == "Endereço"
+        assert field("status") == "Encerrada"
+        assert field("agent_name") == "Ana"
+        assert field("ended_by") == "Cliente"
+        assert field("satisfaction_rating") == "5 de 5"
+        assert field("satisfaction_comment") == "Ótimo"
+        assert re.search(
+            r'data-field="first_response_at"[^>]*><time datetime="[^"]+" data-clock="datetime">', html
+        )
+
+    def test_the_screen_costs_the_same_queries_for_few_or_many_chats(self, agent_client, agent):
+        def add_chats(count):
+            for number in range(count):
+                session = open_chat(f"Cliente {number}")
+                if number % 2:
+                    services.session_claim(session=session, agent=agent)
+
+        def queries():
+            with CaptureQueriesContext(connection) as captured:
+                assert agent_client.get(page_url(first)).status_code == 200
+            return len(captured)
+
+        add_chats(3)
+        first = ChatSession.objects.order_by("id").first()
+        few = queries()
+        add_chats(60)
+        assert queries() == few

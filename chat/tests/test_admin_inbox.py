@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -64,8 +65,10 @@ class TestOrderAndTabs:
         response = agent_client.get(INBOX)
 
         assert response.status_code == 200
-        expected = [older, silent, newer, active_waiting, active_calm, ended]
+        expected = [older, silent, newer, active_waiting, active_calm]
         assert row_ids(response) == [session.pk for session in expected]
+        # Ended chats are only in their own tab, never below the open ones.
+        assert row_ids(agent_client.get(INBOX, {"tab": "ended"})) == [ended.pk]
 
     def test_tabs_show_their_chats_and_counts(self, agent_client, agent, other_agent):
         waiting = open_chat("W")
@@ -85,13 +88,14 @@ class TestOrderAndTabs:
         for tab, ids in expected.items():
             response = agent_client.get(INBOX, {"tab": tab})
             assert sorted(row_ids(response)) == ids, tab
-        everything = agent_client.get(INBOX)
-        assert sorted(row_ids(everything)) == sorted([waiting.pk, mine.pk, theirs.pk, ended.pk])
+        default = agent_client.get(INBOX)
+        assert sorted(row_ids(default)) == sorted([waiting.pk, mine.pk, theirs.pk])  # open chats
 
-        html = everything.content.decode()
-        assert 'data-waiting-count="1"' in html
-        for tab, count in (("waiting", 1), ("mine", 1), ("active", 2)):
-            badge = rf'data-tab="{tab}">[^<]*<span class="inbox-tab-count[^"]*">{count}</span>'
+        html = default.content.decode()
+        assert re.search(r'data-tab="open"[^>]*>Abertas <span', html)
+        for tab, count in (("open", 3), ("waiting", 1), ("mine", 1), ("active", 2)):
+            badge = rf'data-tab="{tab}"[^>]*>[^<]*<span class="inbox-tab-count[^"]*" data-count="{tab}">'
+            badge += rf"{count}</span>"
             assert re.search(badge, html), tab
 
     def test_date_filter_on_started_at(self, agent_client):
@@ -242,15 +246,17 @@ class TestQueryCount:
             for session in sessions
             for author in (Author.CUSTOMER, Author.AGENT)
         )
-        # session, user, the user's two permission lookups, tab counts, page count, rows
-        with django_assert_num_queries(6):
+        # session, user, the user's permissions, tab counts, the agent's open chats (for the
+        # live "Mine" count), page count, rows
+        with django_assert_num_queries(7):
             response = agent_client.get(INBOX)
-        assert len(row_ids(response)) == min(chats, 50)
+        open_chats = sum(1 for session in sessions if session.status != Status.ENDED)
+        assert len(row_ids(response)) == min(open_chats, 50)  # the default tab: open chats
 
     def test_searching_costs_no_more_queries(self, agent_client, django_assert_num_queries):
         for number in range(20):
             open_chat(f"Cliente {number}", content="pedido atrasado")
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             response = agent_client.get(INBOX, {"q": "atrasado", "tab": "waiting"})
         assert len(row_ids(response)) == 20
 
@@ -373,3 +379,64 @@ def test_managers_see_the_inbox_too(client, django_user_model):
     client.force_login(make_staff(django_user_model, "gestora", "Gestores"))
     session = open_chat()
     assert row_ids(client.get(INBOX)) == [session.pk]
+
+
+class TestRowsForLiveLists:
+    """``rows/?ids=``: what a live list fetches when an event lacks a column."""
+
+    URL = reverse("admin:chat_chatsession_rows")
+
+    def test_the_chats_asked_for_as_the_lists_show_them(self, agent_client, agent, other_agent):
+        mine = open_chat("Minha", content="um")
+        services.session_claim(session=mine, agent=agent)
+        services.customer_message_post(session_key=mine.session_id, content="dois")
+        theirs = open_chat("Dele")
+        services.session_claim(session=theirs, agent=other_agent)
+        open_chat("Outra")
+
+        rows = agent_client.get(self.URL, {"ids": f"{theirs.pk},{mine.pk},999999"}).json()["rows"]
+
+        # in inbox order (Minha has waited longer); no row for a chat that does not exist
+        assert [row["id"] for row in rows] == [mine.pk, theirs.pk]
+        by_id = {row["id"]: row for row in rows}
+        assert by_id[mine.pk]["unread"] == 2
+        assert by_id[mine.pk]["last_message"] == {"author": "customer", "preview": "dois"}
+        assert by_id[theirs.pk]["unread"] is None  # a colleague's chat: not this agent's to read
+        assert by_id[theirs.pk]["agent_name"] == "Bruno"
+        assert "session_id" not in by_id[mine.pk]  # the customer's key stays theirs
+
+    def test_bad_ids_are_a_clear_400(self, agent_client):
+        for ids in ("", "abc", "1,,x", ",".join(["1"] * 51), "9" * 30):
+            response = agent_client.get(self.URL, {"ids": ids})
+            assert response.status_code == 400, ids
+            assert response.json()["code"] == "invalid"
+
+    def test_reading_costs_the_same_queries_for_one_chat_or_fifty(
+        self, agent_client, django_assert_num_queries
+    ):
+        ids = [open_chat(f"Cliente {number}").pk for number in range(50)]
+        # session, user, the user's permissions, the rows
+        with django_assert_num_queries(4):
+            one = agent_client.get(self.URL, {"ids": str(ids[0])})
+        with django_assert_num_queries(4):
+            fifty = agent_client.get(self.URL, {"ids": ",".join(map(str, ids))})
+        assert len(one.json()["rows"]) == 1 and len(fifty.json()["rows"]) == 50
+
+
+class TestLanding:
+    def test_who_may_view_chats_lands_on_the_inbox(self, agent_client, client, manager, django_user_model):
+        assert agent_client.get("/admin/")["Location"] == INBOX
+        clerk = make_staff(django_user_model, "clerk")
+        client.force_login(clerk)
+        assert client.get("/admin/").status_code == 200  # nothing of chats to land on
+
+    def test_managers_keep_a_way_to_every_section(self, manager, agent):
+        client, agent_client = Client(), Client()
+        client.force_login(manager)
+        agent_client.force_login(agent)
+        assert client.get("/admin/")["Location"] == INBOX
+        inbox = client.get(INBOX).content.decode()
+        assert 'href="/admin/?sections=1"' in inbox and 'href="/admin/chat/chatanalytics/metrics/"' in inbox
+        sections = client.get("/admin/?sections=1").content.decode()
+        assert "/admin/accounts/user/" in sections and "/admin/chat/cannedresponse/" in sections
+        assert "sections=1" not in agent_client.get(INBOX).content.decode()  # agents have only the inbox

@@ -296,6 +296,25 @@ class TestStaffEndpoints:
         assert post_json(agent_client, url, {"to_agent": other_agent.pk}).json()["agent_name"] == "Bruno"
         assert post_json(agent_client, url, {"to_agent": 99999}).status_code == 400
 
+    def test_transfer_with_a_handover_note_for_the_agents_only(self, agent_client, agent, other_agent):
+        bring_online(other_agent)
+        session = services.session_open()
+        services.session_claim(session=session, agent=agent)
+        url = f"/api/chat/sessions/{session.pk}/transfer/"
+        too_long = post_json(agent_client, url, {"to_agent": other_agent.pk, "note": "x" * 4001})
+        assert too_long.status_code == 400 and "note" in too_long.json()["fields"]
+        session.refresh_from_db()
+        assert session.assigned_agent == agent  # refused: nothing changed
+
+        done = post_json(agent_client, url, {"to_agent": other_agent.pk, "note": "  Cliente VIP  "})
+
+        assert done.status_code == 200 and done.json()["agent_name"] == "Bruno"
+        note = session.messages.get(is_internal=True)
+        assert (note.author, note.agent, note.content) == ("agent", agent, "Cliente VIP")
+        customer = Client(HTTP_X_CHAT_SESSION=str(session.session_id))
+        seen = [message["content"] for message in customer.get("/api/chat/messages").json()["messages"]]
+        assert "Cliente VIP" not in seen and any("Bruno" in text for text in seen)
+
     def test_agent_with_login_can_send_as_agent_on_the_seed_endpoint(self, agent_client, session_key):
         body = {"session_id": session_key, "author": "agent", "content": "Olá, aqui é a Ana"}
         response = post_json(agent_client, "/api/chat/message", body)

@@ -411,6 +411,9 @@ def test_agent_socket_carries_new_chats_and_their_messages(agent, client, commit
         assert new["type"] == "session" and new["new"] is True
         assert new["session"]["id"] == opened.pk
         assert "session_id" not in new["session"]  # the customer's secret stays theirs
+        counts = await staff.receive_json_from(WAIT)  # the tabs' counts, counted after the commit
+        assert (counts["type"], counts["waiting"], counts["active"], counts["open"]) == ("counts", 1, 0, 1)
+        assert counts["as_of"]
         await committed(services.customer_message_post, session_key=opened.session_id, content="Oi")
         message = await staff.receive_json_from(WAIT)
         assert message["type"] == "message" and message["session_id"] == opened.pk
@@ -516,11 +519,19 @@ def test_another_agents_active_chat_reaches_an_agent_only_as_status_changes(
         assert await boss.receive_nothing(0.2)
 
         await committed(services.session_end, session=chat, ended_by="customer")
-        for socket in (bystander, boss):  # the "all" tab shows everyone's chats' status
+        for socket in (bystander, boss):  # the open tab shows everyone's chats' status
             frames = await frames_until_quiet(socket)
-            assert [(frame["type"], frame["session"]["status"]) for frame in frames] == [("session", "ended")]
+            assert [(frame["type"], frame.get("session", {}).get("status")) for frame in frames] == [
+                ("session", "ended"),
+                ("counts", None),
+            ]
             assert frames[0]["session_id"] == chat.pk and "activity" not in frames[0]
-        assert {frame["type"] for frame in await frames_until_quiet(holder)} == {"message", "session"}
+            assert (frames[1]["waiting"], frames[1]["active"]) == (0, 0)
+        assert {frame["type"] for frame in await frames_until_quiet(holder)} == {
+            "message",
+            "session",
+            "counts",
+        }
         for socket in (holder, bystander, boss):
             await socket.disconnect()
 
@@ -533,6 +544,7 @@ def test_every_change_of_the_waiting_queue_reaches_every_agent(agent, other_agen
         opened = await committed(services.session_open, customer_name="Fábio")
         new = await staff.receive_json_from(WAIT)
         assert new["type"] == "session" and new["new"] is True and new["status"] == "waiting"
+        assert (await staff.receive_json_from(WAIT))["type"] == "counts"
 
         await committed(services.customer_message_post, session_key=opened.session_id, content="Oi")
         message, refresh = await staff.receive_json_from(WAIT), await staff.receive_json_from(WAIT)
@@ -542,9 +554,10 @@ def test_every_change_of_the_waiting_queue_reaches_every_agent(agent, other_agen
 
         await committed(services.session_claim, session=opened, agent=other_agent)
         frames = await frames_until_quiet(staff)
-        # The claim (not the "joined" line, which is the chat's own business).
-        assert [frame["type"] for frame in frames] == ["session"]
+        # The claim (not the "joined" line, which is the chat's own business), then the counts.
+        assert [frame["type"] for frame in frames] == ["session", "counts"]
         assert frames[0]["assigned_agent"] == other_agent.pk and frames[0]["status"] == "active"
+        assert (frames[1]["waiting"], frames[1]["active"], frames[1]["open"]) == (0, 1, 1)
         await staff.disconnect()
 
     run(scenario)

@@ -91,6 +91,7 @@ def test_every_event_services_make_round_trips_through_json(
     assert kinds == {
         ("agents", "session"),
         ("agents", "message"),
+        ("agents", "counts"),
         ("agent", "session"),
         ("agent", "message"),
         ("queue", "queue"),
@@ -151,6 +152,7 @@ def test_agents_events_go_to_every_agent_only_for_the_queue_and_status_changes(
         (*own, "message", False),
         (*watchers, "message", False),
         (*everyone, "session", False),
+        (*everyone, "counts", False),  # the tabs' counts moved
     ]
     # The first answer moves the chat's inbox row (answered, no longer waiting): activity.
     reply = {"session_pk": chat.pk, "agent": agent, "content": "Olá!"}
@@ -160,6 +162,19 @@ def test_agents_events_go_to_every_agent_only_for_the_queue_and_status_changes(
         (*own, "session", True),
         (*watchers, "session", True),
     ]
+    # The agent reads the chat on the conversation page: their other pages hear the unread count.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.customer_message_post(session_key=chat.session_id, content="Obrigada")
+    chat.refresh_from_db()
+    last = chat.messages.order_by("-id").first()
+    assert agents_events(services.session_mark_read, session=chat, agent=agent, up_to_message_id=last.pk) == [
+        (*own, "read", False)
+    ]
+    assert sent[0][2] == {"type": "read", "session_id": chat.pk, "unread": 0}
+    assert (
+        agents_events(services.session_mark_read, session=chat, agent=agent, up_to_message_id=last.pk) == []
+    )
+    agents_events(services.agent_message_post, **reply)
     agent_bound = [event for group, _type, event in sent if group in (own[0], watchers[0])]
     assert {(e["session_id"], e["assigned_agent"], e["status"]) for e in agent_bound} == {
         (chat.pk, agent.pk, "active")

@@ -208,3 +208,74 @@ def test_times_read_in_brazilian_portuguese(page):
     assert result["durations"] == ["menos de 1 min", "1 min", "1 h 05 min", "1 dia", "2 dias"]
     assert result["left"] == [11, 0]
     assert result["bad"] == "" and result["clock"] == "09:05"
+
+
+def run_admin(page, module: str, body: str, arg=None):
+    """As ``run``, for a module of the agents' pages (static/chat/admin/)."""
+    script = f"async (arg) => {{ const m = await import('/static/chat/admin/{module}'); {body} }}"
+    return page.evaluate(script, arg)
+
+
+def test_a_live_list_applies_events_and_fetches_only_what_they_lack(page):
+    """static/chat/admin/chats.js: what the inbox and the conversation screen's list do with
+    each event (agent 7 is looking; agent 8 is a colleague)."""
+    result = run_admin(
+        page,
+        "chats.js",
+        """
+        const chat = { id: 1, status: 'waiting', assigned_agent: null, agent_name: null,
+          started_at: '2026-05-31T12:00:00-03:00', waiting_since: null, last_message_at: null };
+        const opened = m.applyEvent(null, { type: 'session', new: true, session: chat }, 7);
+        const asked = m.applyEvent(opened.row, { type: 'message', session_id: 1, message:
+          { id: 5, author: 'customer', content: 'Onde   está\\nmeu pedido?', is_internal: false,
+            created_at: '2026-05-31T12:01:00-03:00' } }, 7);
+        const noted = m.applyEvent(asked.row, { type: 'message', session_id: 1, message:
+          { id: 6, author: 'agent', content: 'nota', is_internal: true, created_at: 'x' } }, 7);
+        const theirs = m.applyEvent(asked.row, { type: 'session', session:
+          { ...chat, status: 'active', assigned_agent: 8, agent_name: 'Bruno' } }, 7);
+        const handed = m.applyEvent(theirs.row, { type: 'session', session:
+          { ...chat, status: 'active', assigned_agent: 7, agent_name: 'Ana' } }, 7);
+        const read = m.applyEvent(
+          { ...handed.row, unread: 3 }, { type: 'read', session_id: 1, unread: 0 }, 7);
+        const unknown = m.applyEvent(null, { type: 'session', session:
+          { ...chat, id: 2, status: 'active', assigned_agent: 7 } }, 7);
+        return {
+          opened, asked: asked.row, noted: noted.row, theirs: theirs.row.unread,
+          handedFetch: handed.fetch, read: read.row.unread, unknownFetch: unknown.fetch,
+          preview: m.preview('a'.repeat(100), 90).length,
+        };
+        """,
+    )
+    assert result["opened"]["fetch"] is False  # a new chat's row needs nothing but its event
+    assert result["opened"]["row"]["unread"] == 0
+    assert result["opened"]["row"]["waiting_for_since"] == "2026-05-31T12:00:00-03:00"
+    assert result["asked"]["unread"] == 1
+    assert result["asked"]["last_message"] == {"author": "customer", "preview": "Onde   está\nmeu pedido?"}
+    assert result["noted"] is None  # an internal note is never a list's last message
+    assert result["theirs"] is None  # a colleague's chat: not this agent's to read
+    assert result["handedFetch"] is True  # handed over: its read mark went back to 0
+    assert result["read"] == 0
+    assert result["unknownFetch"] is True  # a chat the list lacks: its last message is fetched
+    assert result["preview"] == 90
+
+
+def test_a_live_list_keeps_the_inbox_order(page):
+    result = run_admin(
+        page,
+        "chats.js",
+        """
+        const at = (minute) => `2026-05-31T12:${String(minute).padStart(2, '0')}:00-03:00`;
+        const rows = [
+          { id: 1, status: 'ended', started_at: at(0), last_message_at: at(50) },
+          { id: 2, status: 'active', started_at: at(1), last_message_at: at(40), waiting_for_since: null },
+          { id: 3, status: 'active', started_at: at(2), last_message_at: at(45), waiting_for_since: null },
+          { id: 4, status: 'active', started_at: at(3), last_message_at: at(30), waiting_for_since: at(20) },
+          { id: 5, status: 'waiting', started_at: at(4), waiting_for_since: at(10) },
+          { id: 6, status: 'waiting', started_at: at(5), waiting_for_since: at(5) },
+        ];
+        return rows.sort(m.compareRows).map((row) => row.id);
+        """,
+    )
+    # waiting (the longest wait first), active (waiting ones first, then the latest
+    # activity), ended
+    assert result == [6, 5, 4, 3, 2, 1]

@@ -76,18 +76,18 @@ class TestGestores:
     def test_manage_canned_responses(self, client, manager):
         client.force_login(manager)
 
-        response = client.post(CANNED_ADD, {"title": "Rastreio", "shortcut": "rastreio", "text": "Em rota."})
-        canned = CannedResponse.objects.get(shortcut="rastreio")
+        response = client.post(CANNED_ADD, {"title": "Coleta", "shortcut": "coleta", "text": "Agendada."})
+        canned = CannedResponse.objects.get(shortcut="coleta")
         client.post(
             reverse("admin:chat_cannedresponse_change", args=[canned.pk]),
-            {"title": "Rastreio", "shortcut": "rastreio", "text": "Saiu para entrega."},
+            {"title": "Coleta", "shortcut": "coleta", "text": "Coleta agendada para amanhã."},
         )
         canned.refresh_from_db()
 
         assert response.status_code == 302
-        assert canned.text == "Saiu para entrega."
+        assert canned.text == "Coleta agendada para amanhã."
         client.post(reverse("admin:chat_cannedresponse_delete", args=[canned.pk]), {"post": "yes"})
-        assert not CannedResponse.objects.exists()
+        assert not CannedResponse.objects.filter(shortcut="coleta").exists()
 
     def test_add_an_agent_with_a_display_name_and_group(self, client, manager, django_user_model):
         from django.contrib.auth.models import Group

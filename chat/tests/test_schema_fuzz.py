@@ -54,7 +54,7 @@ def staff_headers(django_user_model):
         services.customer_message_post(session_key=session.session_id, content="Olá")
     client = Client()
     client.force_login(django_user_model.objects.get(username="fuzz-admin"))
-    client.get("/admin/")
+    client.get("/admin/", follow=True)  # the inbox sets the csrftoken cookie
     cookies = {name: morsel.value for name, morsel in client.cookies.items()}
     return {
         "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),

@@ -91,7 +91,9 @@ def hostile(django_user_model):
     agent = make_staff(django_user_model, "ana", "Agentes", display_name=AGENT_NAME)
     make_staff(django_user_model, "bia", "Agentes", display_name=COLLEAGUE_NAME)
     manager = make_staff(django_user_model, "gabi", "Gestores", display_name="Gabi")
-    canned = CannedResponse.objects.create(title=CANNED_TITLE, shortcut="rastreio", text=CANNED_TEXT)
+    canned, _ = CannedResponse.objects.update_or_create(
+        shortcut="rastreio", defaults={"title": CANNED_TITLE, "text": CANNED_TEXT}
+    )
 
     chat = services.session_open(
         customer_name=CUSTOMER_NAME,
@@ -259,7 +261,9 @@ def test_customer_page_and_conversation_page_render_payloads_as_text(
 
 def _customer_and_agent_exchange_payloads(base, watched_page, django_user_model):
     agent = make_staff(django_user_model, "ana", "Agentes", display_name=AGENT_NAME)
-    CannedResponse.objects.create(title=CANNED_TITLE, shortcut="rastreio", text=CANNED_TEXT)
+    CannedResponse.objects.update_or_create(
+        shortcut="rastreio", defaults={"title": CANNED_TITLE, "text": CANNED_TEXT}
+    )
 
     customer = watched_page(viewport={"width": 375, "height": 800})
     customer.goto(base + "/")

@@ -142,7 +142,11 @@ ROWS: dict[str, list[Case]] = {
     # Operators' scrapes only (METRICS_TOKEN or METRICS_ALLOWED_NETWORKS): no sign-in opens it.
     "metrics": [get("/metrics", everyone(401))],
     # --- the admin site ---------------------------------------------------------------
-    "admin/": [get("/admin/", admin(200, STAFF))],
+    # Whoever may view chats lands on the inbox; ?sections=1 is the app index, for everyone.
+    "admin/": [
+        get("/admin/", admin(200, STAFF - VIEW, **dict.fromkeys(VIEW, 302))),
+        get("/admin/?sections=1", admin(200, STAFF)),
+    ],
     "admin/login/": [get("/admin/login/", {**everyone(200), **dict.fromkeys(STAFF, 302)})],
     "admin/logout/": [post("/admin/logout/", admin(200, STAFF))],
     "admin/password_change/": [get("/admin/password_change/", admin(200, STAFF))],
@@ -192,6 +196,7 @@ ROWS: dict[str, list[Case]] = {
         get("/admin/chat/chatanalytics/export/conversations.csv", admin(200, EXPORT))
     ],
     "admin/chat/chatsession/team/": [get("/admin/chat/chatsession/team/", admin(200, METRICS))],
+    "admin/chat/chatsession/rows/": [get("/admin/chat/chatsession/rows/?ids={chat}", admin(200, VIEW))],
     "admin/chat/chatsession/accepting/": [
         post("/admin/chat/chatsession/accepting/", admin(302, REPLY), {"accepting": "0"})
     ],
