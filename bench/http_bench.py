@@ -18,7 +18,8 @@ better than req/s when other work shares the machine.
     .venv/bin/python bench/http_bench.py                 # make bench-http
     .venv/bin/python bench/http_bench.py --connections 16 64 --duration 10 --rounds 2
     .venv/bin/python bench/http_bench.py --profile       # py-spy of the production workers
-    .venv/bin/python bench/http_bench.py --without-metrics   # + production with METRICS_ENABLED=0
+    git archive HEAD~1 | tar -x -C /tmp/before            # a change's gain, side by side:
+    .venv/bin/python bench/http_bench.py --variant before=/tmp/before
 """
 
 import argparse
@@ -40,8 +41,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = BASE_DIR / "bench" / "out"
 PATH = "/api/chat/message"
 TABLE_HEADER = (
-    "| connections | floor req/s | floor p50 / p99 | floor CPU/req "
-    "| production req/s | production p50 / p99 | production CPU/req | ratio req/s | ratio CPU |"
+    "| server | connections | floor req/s | floor p50 / p99 | floor CPU/req "
+    "| req/s | p50 / p99 | CPU/req | ratio req/s | ratio CPU |"
 )
 CONTENTS = [
     "Olá, meu pedido não chegou ainda",
@@ -61,6 +62,7 @@ class WrkResult:
     requests: int
     errors: int
     cpu_ms_per_request: float = float("nan")
+    load_average: float = float("nan")
 
 
 @dataclass
@@ -206,14 +208,14 @@ def port_open(port: int) -> bool:
         return False
 
 
-def start(name: str, command: list[str], port: int, env: dict) -> Server:
+def start(name: str, command: list[str], port: int, env: dict, cwd: Path = BASE_DIR) -> Server:
     if port_open(port):
         raise SystemExit(f"port {port} is busy: choose another with --ports")
     log_path = OUT_DIR / f"http-{name}.log"
     log = open(log_path, "wb")  # noqa: SIM115 (kept open for the child's lifetime)
     process = subprocess.Popen(
         command,
-        cwd=BASE_DIR,
+        cwd=cwd,
         env={**env, "PORT": str(port)},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -332,6 +334,14 @@ def profile(server: Server, seconds: int, connections: int, threads: int, script
     return OUT_DIR
 
 
+def parse_variant(text: str) -> tuple[str, Path]:
+    name, sep, folder = text.partition("=")
+    path = Path(folder).resolve()
+    if not sep or not name or not (path / "bin" / "serve-web").exists():
+        raise argparse.ArgumentTypeError(f"expected NAME=DIR with DIR/bin/serve-web, got {text!r}")
+    return name, path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -347,10 +357,13 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="py-spy the production workers")
     parser.add_argument(
-        "--without-metrics",
-        action="store_true",
-        help="also run production with METRICS_ENABLED=0 in the same rounds (on the port after FLOOR): "
-        "what the Prometheus instrumentation costs",
+        "--variant",
+        type=parse_variant,
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="also run DIR/bin/serve-web (another checkout of the code, e.g. from git archive) in "
+        "the same rounds, on the ports after FLOOR: a change's gain measured side by side",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -370,28 +383,28 @@ def main() -> None:
 
     production_port, floor_port = args.ports
     gunicorn = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-    servers = {
-        "floor": start(
+    servers: dict[str, Server] = {}
+    try:
+        servers["floor"] = start(
             "floor",
             [*gunicorn, "bench.floor.wsgi:application"],
             floor_port,
             {**env, "DJANGO_SETTINGS_MODULE": "bench.floor.settings"},
-        ),
-        "production": start(
+        )
+        servers["production"] = start(
             "production",
             [str(BASE_DIR / "bin" / "serve-web")],
             production_port,
             {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings"},
-        ),
-    }
-    if args.without_metrics:
-        servers["no-metrics"] = start(
-            "no-metrics",
-            [str(BASE_DIR / "bin" / "serve-web")],
-            floor_port + 1,
-            {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings", "METRICS_ENABLED": "0"},
         )
-    try:
+        for offset, (name, folder) in enumerate(args.variant, start=1):
+            servers[name] = start(
+                name,
+                [str(folder / "bin" / "serve-web")],
+                floor_port + offset,
+                {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings"},
+                cwd=folder,
+            )
         for server in servers.values():
             check_answer(server.port, keys[0])
         workers = len(servers["production"].worker_pids())
@@ -407,82 +420,74 @@ def main() -> None:
             )
             print(f"profiles written to {folder}/http-profile-*.speedscope.json")
             return
-
-        results: dict[tuple[str, int], list[WrkResult]] = {}
-        for round_number in range(1, args.rounds + 1):
-            for connections in args.connections:
-                for name, server in servers.items():
-                    wrk(server.port, connections, args.warmup, args.wrk_threads, script)
-                    cpu_before = server.cpu_seconds()
-                    result = wrk(server.port, connections, args.duration, args.wrk_threads, script)
-                    used = server.cpu_seconds() - cpu_before
-                    result.cpu_ms_per_request = 1000 * used / max(result.requests, 1)
-                    print(
-                        f"  round {round_number} {name:<10} c={connections:<3} "
-                        f"{result.requests_per_second:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-                        f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms_per_request:.2f} ms/req  "
-                        f"errors {result.errors}"
-                    )
-                    if result.errors:
-                        print(f"    {result.errors} answers were not 2xx: see {server.log_path}")
-                    results.setdefault((name, connections), []).append(result)
-
-        print()
-        print(TABLE_HEADER)
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for connections in args.connections:
-            floors, productions = results[("floor", connections)], results[("production", connections)]
-            # Each round ran the two back to back: the ratio of a pair shares the machine's load.
-            paired = statistics.median(
-                p.requests_per_second / f.requests_per_second
-                for f, p in zip(floors, productions, strict=True)
-            )
-            floor, production = median_run(floors), median_run(productions)
-            cpu_ratio = floor.cpu_ms_per_request / production.cpu_ms_per_request
-            print(
-                f"| {connections} | {floor.requests_per_second:,.0f} "
-                f"| {floor.p50_ms:.1f} / {floor.p99_ms:.1f} ms | {floor.cpu_ms_per_request:.2f} ms "
-                f"| {production.requests_per_second:,.0f} "
-                f"| {production.p50_ms:.1f} / {production.p99_ms:.1f} ms "
-                f"| {production.cpu_ms_per_request:.2f} ms | {paired:.0%} | {cpu_ratio:.0%} |"
-            )
-        if "no-metrics" in servers:
-            print("\nThe instrumentation's cost: production with it against production without it")
-            print(
-                "| connections | without req/s | with req/s | with / without (median of rounds) "
-                "| CPU/req without → with |"
-            )
-            print("|---:|---:|---:|---:|---:|")
-            for connections in args.connections:
-                bare, instrumented = (
-                    results[("no-metrics", connections)],
-                    results[("production", connections)],
-                )
-                paired = statistics.median(
-                    i.requests_per_second / b.requests_per_second
-                    for b, i in zip(bare, instrumented, strict=True)
-                )
-                bare_median, with_median = median_run(bare), median_run(instrumented)
-                floor_ratio = statistics.median(
-                    b.requests_per_second / f.requests_per_second
-                    for f, b in zip(results[("floor", connections)], bare, strict=True)
-                )
-                print(
-                    f"| {connections} | {bare_median.requests_per_second:,.0f} "
-                    f"| {with_median.requests_per_second:,.0f} | {paired:.0%} "
-                    f"| {bare_median.cpu_ms_per_request:.2f} → {with_median.cpu_ms_per_request:.2f} ms |"
-                    f"  (without metrics: {floor_ratio:.0%} of the floor)"
-                )
-        print(
-            "\nreq/s, latency and CPU: the median round of each; ratio req/s: the median of the rounds'"
-            " production/floor ratios; ratio CPU: floor CPU per request / production CPU per request."
-        )
-        print(
-            f"\nload average {os.getloadavg()[0]:.2f} at the end (2 cores; wrk shares them with the servers)"
-        )
+        results = measure(servers, args, script)
+        report(results, list(servers), args.connections)
     finally:
         for server in servers.values():
             server.stop()
+
+
+def measure(servers: dict[str, Server], args, script: Path) -> dict[tuple[str, int], list[WrkResult]]:
+    """Every server at every connection count, round after round, back to back."""
+    results: dict[tuple[str, int], list[WrkResult]] = {}
+    for round_number in range(1, args.rounds + 1):
+        for connections in args.connections:
+            for name, server in servers.items():
+                wrk(server.port, connections, args.warmup, args.wrk_threads, script)
+                cpu_before = server.cpu_seconds()
+                result = wrk(server.port, connections, args.duration, args.wrk_threads, script)
+                used = server.cpu_seconds() - cpu_before
+                result.cpu_ms_per_request = 1000 * used / max(result.requests, 1)
+                result.load_average = os.getloadavg()[0]
+                print(
+                    f"  round {round_number} {name:<12} c={connections:<3} "
+                    f"{result.requests_per_second:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+                    f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms_per_request:.2f} ms/req  "
+                    f"errors {result.errors}  load {result.load_average:.2f}",
+                    flush=True,
+                )
+                if result.errors:
+                    print(f"    {result.errors} answers were not 2xx: see {server.log_path}")
+                results.setdefault((name, connections), []).append(result)
+            floor = results[("floor", connections)][-1].requests_per_second
+            ratios = "  ".join(
+                f"{name} {results[(name, connections)][-1].requests_per_second / floor:.0%}"
+                for name in servers
+                if name != "floor"
+            )
+            print(f"  round {round_number} c={connections:<3} of the floor: {ratios}", flush=True)
+    return results
+
+
+def report(results: dict[tuple[str, int], list[WrkResult]], names: list[str], connection_counts) -> None:
+    print()
+    print(TABLE_HEADER)
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for connections in connection_counts:
+        floors = results[("floor", connections)]
+        floor = median_run(floors)
+        for name in names:
+            if name == "floor":
+                continue
+            runs = results[(name, connections)]
+            # Each round ran the servers back to back: the ratio of a pair shares the machine's load.
+            paired = statistics.median(
+                p.requests_per_second / f.requests_per_second for f, p in zip(floors, runs, strict=True)
+            )
+            median = median_run(runs)
+            cpu_ratio = floor.cpu_ms_per_request / median.cpu_ms_per_request
+            print(
+                f"| {name} | {connections} | {floor.requests_per_second:,.0f} "
+                f"| {floor.p50_ms:.1f} / {floor.p99_ms:.1f} ms | {floor.cpu_ms_per_request:.2f} ms "
+                f"| {median.requests_per_second:,.0f} "
+                f"| {median.p50_ms:.1f} / {median.p99_ms:.1f} ms "
+                f"| {median.cpu_ms_per_request:.2f} ms | {paired:.0%} | {cpu_ratio:.0%} |"
+            )
+    print(
+        "\nreq/s, latency and CPU: the median round of each; ratio req/s: the median of the rounds'"
+        " server/floor ratios; ratio CPU: floor CPU per request / server CPU per request."
+    )
+    print(f"\nload average {os.getloadavg()[0]:.2f} at the end (2 cores; wrk shares them with the servers)")
 
 
 if __name__ == "__main__":
