@@ -41,8 +41,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = BASE_DIR / "bench" / "out"
 PATH = "/api/chat/message"
 TABLE_HEADER = (
-    "| server | connections | floor req/s | floor p50 / p99 | floor CPU/req "
-    "| req/s | p50 / p99 | CPU/req | ratio req/s | ratio CPU |"
+    "| server | connections | floor req/s | floor p50 / p99 | floor CPU/req (PostgreSQL) "
+    "| req/s | p50 / p99 | CPU/req (PostgreSQL) | ratio req/s | ratio CPU |"
 )
 CONTENTS = [
     "Olá, meu pedido não chegou ainda",
@@ -62,6 +62,7 @@ class WrkResult:
     requests: int
     errors: int
     cpu_ms_per_request: float = float("nan")
+    db_cpu_ms_per_request: float = float("nan")
     load_average: float = float("nan")
 
 
@@ -86,15 +87,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the master and its workers (user + system)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for pid in [self.process.pid, *self.worker_pids()]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / ticks
-        return total
+        return sum(process_cpu_seconds(pid) for pid in [self.process.pid, *self.worker_pids()])
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -104,6 +97,32 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds(database: str) -> float:
+    """CPU time used so far by the PostgreSQL backends serving ``database`` (their process
+    titles name it). Only the server being measured sends queries meanwhile, so the
+    difference over a run is what its requests cost PostgreSQL."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {database} " in title:
+            total += process_cpu_seconds(int(entry.name))
+    return total
 
 
 def base_env(database_url: str, redis_url: str) -> dict:
@@ -300,13 +319,18 @@ def check_answer(port: int, key: str) -> None:
 
 
 def profile(server: Server, seconds: int, connections: int, threads: int, script: Path) -> Path:
-    """py-spy the production workers while wrk loads them; a speedscope file per worker."""
+    """py-spy the production workers while wrk loads them; a speedscope file per worker.
+
+    Samples only the thread holding the GIL (``--gil``): where the workers spend CPU in
+    Python, not where their threads wait. After a warm-up, so first-request imports stay out.
+    """
+    wrk(server.port, connections, 3, threads, script)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
     recorders = []
     for pid in server.worker_pids():
-        output = OUT_DIR / f"http-profile-{pid}.speedscope.json"
+        output = OUT_DIR / f"http-profile-{server.name}-{pid}.speedscope.json"
         recorders.append(
             subprocess.Popen(
                 [
@@ -323,6 +347,7 @@ def profile(server: Server, seconds: int, connections: int, threads: int, script
                     "--output",
                     str(output),
                     "--nonblocking",
+                    "--gil",
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -355,7 +380,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--chats", type=int, default=400, help="open chats the messages rotate over")
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--profile", action="store_true", help="py-spy the production workers")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="production",
+        metavar="SERVER",
+        help="py-spy the workers of one server (production unless named: floor, a variant)",
+    )
     parser.add_argument(
         "--variant",
         type=parse_variant,
@@ -416,9 +447,9 @@ def main() -> None:
         )
         if args.profile:
             folder = profile(
-                servers["production"], args.duration, max(args.connections), args.wrk_threads, script
+                servers[args.profile], args.duration, max(args.connections), args.wrk_threads, script
             )
-            print(f"profiles written to {folder}/http-profile-*.speedscope.json")
+            print(f"profiles written to {folder}/http-profile-{args.profile}-*.speedscope.json")
             return
         results = measure(servers, args, script)
         report(results, list(servers), args.connections)
@@ -430,19 +461,22 @@ def main() -> None:
 def measure(servers: dict[str, Server], args, script: Path) -> dict[tuple[str, int], list[WrkResult]]:
     """Every server at every connection count, round after round, back to back."""
     results: dict[tuple[str, int], list[WrkResult]] = {}
+    database = urlparse(args.database_url).path.lstrip("/")
     for round_number in range(1, args.rounds + 1):
         for connections in args.connections:
             for name, server in servers.items():
                 wrk(server.port, connections, args.warmup, args.wrk_threads, script)
-                cpu_before = server.cpu_seconds()
+                cpu_before, db_before = server.cpu_seconds(), database_cpu_seconds(database)
                 result = wrk(server.port, connections, args.duration, args.wrk_threads, script)
-                used = server.cpu_seconds() - cpu_before
+                used, db_used = server.cpu_seconds() - cpu_before, database_cpu_seconds(database) - db_before
                 result.cpu_ms_per_request = 1000 * used / max(result.requests, 1)
+                result.db_cpu_ms_per_request = 1000 * db_used / max(result.requests, 1)
                 result.load_average = os.getloadavg()[0]
                 print(
                     f"  round {round_number} {name:<12} c={connections:<3} "
                     f"{result.requests_per_second:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
                     f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms_per_request:.2f} ms/req  "
+                    f"PostgreSQL {result.db_cpu_ms_per_request:.2f} ms/req  "
                     f"errors {result.errors}  load {result.load_average:.2f}",
                     flush=True,
                 )
@@ -478,14 +512,17 @@ def report(results: dict[tuple[str, int], list[WrkResult]], names: list[str], co
             cpu_ratio = floor.cpu_ms_per_request / median.cpu_ms_per_request
             print(
                 f"| {name} | {connections} | {floor.requests_per_second:,.0f} "
-                f"| {floor.p50_ms:.1f} / {floor.p99_ms:.1f} ms | {floor.cpu_ms_per_request:.2f} ms "
+                f"| {floor.p50_ms:.1f} / {floor.p99_ms:.1f} ms "
+                f"| {floor.cpu_ms_per_request:.2f} ({floor.db_cpu_ms_per_request:.2f}) ms "
                 f"| {median.requests_per_second:,.0f} "
                 f"| {median.p50_ms:.1f} / {median.p99_ms:.1f} ms "
-                f"| {median.cpu_ms_per_request:.2f} ms | {paired:.0%} | {cpu_ratio:.0%} |"
+                f"| {median.cpu_ms_per_request:.2f} ({median.db_cpu_ms_per_request:.2f}) ms "
+                f"| {paired:.0%} | {cpu_ratio:.0%} |"
             )
     print(
         "\nreq/s, latency and CPU: the median round of each; ratio req/s: the median of the rounds'"
-        " server/floor ratios; ratio CPU: floor CPU per request / server CPU per request."
+        " server/floor ratios; ratio CPU: floor CPU per request / server CPU per request (the servers'"
+        " processes; PostgreSQL's backends in brackets, not in the ratio)."
     )
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end (2 cores; wrk shares them with the servers)")
 
