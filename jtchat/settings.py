@@ -1,6 +1,7 @@
 """JT Chat settings, read from the environment (12-factor).
 
-Every setting a deploy may change is listed in the README's settings table.
+Every setting a deploy may change is listed in the README's settings table. A local ``.env``
+beside manage.py (``make run`` writes one) fills in what the environment leaves unset.
 """
 
 import ipaddress
@@ -13,6 +14,31 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def read_env_file(path: Path) -> None:
+    """Put the ``KEY=VALUE`` lines of a local ``.env`` into the environment, where the
+    environment does not already set them (``make run`` writes one: DEBUG and a generated
+    SECRET_KEY). Blank lines and ``#`` comments are skipped; a value may be quoted."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key.isidentifier():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected KEY=VALUE.")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        os.environ.setdefault(key, value)
+
+
+# JTCHAT_ENV_FILE names another file (the tests use it); by default .env beside manage.py.
+read_env_file(Path(os.environ.get("JTCHAT_ENV_FILE") or BASE_DIR / ".env"))
 
 
 def env_bool(name: str, default: bool = False) -> bool:
