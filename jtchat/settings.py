@@ -157,7 +157,24 @@ if os.environ.get("DATABASE_URL"):
         # No JIT: it compiles every plan costed above jit_above_cost, and PostgreSQL costs an
         # EXISTS under OR (the inbox search) by its per-row variant, so a 50 ms query spent
         # about a second compiling (bench/inbox_bench.py). Short queries never gain from it.
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        # Custom plans only: psycopg prepares a statement a connection has run five times
+        # (below), and a prepared statement keeps being planned for its own parameters, as
+        # every query is today, never by a generic plan that ignores them.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "options", "-c jit=off -c plan_cache_mode=force_custom_plan"
+        )
+        # Parameters sent apart from the SQL (Django's documented option for psycopg 3): no
+        # quoting of values into the text on every query; and a statement a connection has
+        # run DB_PREPARE_THRESHOLD times is prepared (psycopg's prepare_threshold, which
+        # Django leaves off for connection poolers), so the frequent ones (a customer's
+        # message) are parsed once per connection (README, "Performance"). Behind a
+        # transaction-pooling proxy (PgBouncer) set DB_PREPARE_THRESHOLD=off.
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        prepare_threshold = os.environ.get("DB_PREPARE_THRESHOLD", "5").strip().lower()
+        DATABASES["default"]["OPTIONS"].setdefault(
+            "prepare_threshold",
+            None if prepare_threshold in ("off", "") else env_int("DB_PREPARE_THRESHOLD", 5),
+        )
     if ASGI_PROCESS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,

@@ -233,3 +233,19 @@ def test_only_the_wsgi_processes_use_the_backend(tmp_path, asgi, engine, pool):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"ENGINE": engine, "pool": pool}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's prepared statements")
+def test_a_customers_message_is_parsed_once_per_connection_and_planned_for_its_values():
+    from chat import services
+
+    chat = services.session_open()
+    for number in range(6):
+        services.customer_message_post(session_key=chat.session_id, content=f"mensagem {number}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH chat AS%%'")
+        assert cursor.fetchone()[0] == 1
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_custom_plan"
