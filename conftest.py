@@ -34,13 +34,23 @@ def bring_online(*users) -> None:
     presence.store().refresh({f"test-socket-{user.pk}": user.pk for user in users}, {}, time.time())
 
 
-def make_staff(django_user_model, username: str, *groups: str, **extra):
-    user = django_user_model.objects.create_user(
-        username=username, password="pass-1234-word", is_staff=True, **extra
-    )
+# Every test user is made here: make_staff (agents, managers, superusers with
+# is_superuser=True), make_user (a signed-in person who is not staff), and the fixtures below.
+# Socket helpers: chat/tests/sockets.py.
+PASSWORD = "pass-1234-word"
+
+
+def make_user(django_user_model, username: str, *groups: str, **extra):
+    """A user with ``PASSWORD``, in ``groups``, read back fresh (an empty permission cache)."""
+    user = django_user_model.objects.create_user(username=username, password=PASSWORD, **extra)
     if groups:
         user.groups.add(*Group.objects.filter(name__in=groups))
-    return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+    return django_user_model.objects.get(pk=user.pk)
+
+
+def make_staff(django_user_model, username: str, *groups: str, **extra):
+    """A staff user (agents are staff in the *Agentes* group, managers in *Gestores*)."""
+    return make_user(django_user_model, username, *groups, is_staff=True, **extra)
 
 
 @pytest.fixture

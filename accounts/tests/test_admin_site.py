@@ -7,11 +7,9 @@ from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.test import Client
 
-from conftest import make_staff
+from conftest import PASSWORD, make_staff
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "pass-1234-word"  # conftest.make_staff's
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from chat import services
 from chat.live import base, events, layer_watch
 from chat.models import ChatMessage
-from chat.tests.test_consumers import (
+from chat.tests.sockets import (
     WAIT,
     agent_socket,
     close_code,
@@ -23,21 +23,11 @@ from chat.tests.test_consumers import (
 )
 from jtchat.testing import free_port
 
-pytestmark = [pytest.mark.django_db, pytest.mark.redis]
-
-
-@pytest.fixture(autouse=True)
-def _consumers_share_the_test_transaction(monkeypatch):
-    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def call(service, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return service(**kwargs)
-
-    return database_sync_to_async(call)
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.redis,
+    pytest.mark.usefixtures("sockets_share_the_test_transaction"),
+]
 
 
 @pytest.fixture
