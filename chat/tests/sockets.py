@@ -1,8 +1,8 @@
 """Driving the live sockets in tests, in one place: the ASGI application through Channels'
 WebsocketCommunicator, from synchronous pytest tests.
 
-The fixtures that go with these (``committed``, ``sockets_share_the_test_transaction``) are in
-chat/tests/conftest.py; users are made by the root conftest.py (``make_staff`` and friends).
+The fixtures that go with these (``committed``, ``sockets_share_the_test_transaction``) and
+the users (``make_staff`` and friends) are in the root conftest.py.
 """
 
 from asgiref.sync import async_to_sync
