@@ -20,7 +20,7 @@ the stock backend with psycopg's pool, and SQLite's check sends nothing over a n
 It reads ``errors_occurred`` and sets ``health_check_done``, attributes of Django's connection
 that its documentation does not name (README, "Private internals": measured gain, the Django
 version they are pinned to; chat/tests/test_db_backend.py fails if an upgrade changes them).
-The public alternatives are Django's check on every request (about 9% more CPU per customer
+The public alternatives are Django's check on every request (5–9% more CPU per customer
 message) or no check at all (Django's default, as fast, but a connection that died while idle
 fails the request that finds it).
 """
