@@ -18,6 +18,7 @@ better than req/s when other work shares the machine.
     .venv/bin/python bench/http_bench.py                 # make bench-http
     .venv/bin/python bench/http_bench.py --connections 16 64 --duration 10 --rounds 2
     .venv/bin/python bench/http_bench.py --profile       # py-spy of the production workers
+    .venv/bin/python bench/http_bench.py --without-metrics   # + production with METRICS_ENABLED=0
     git archive HEAD~1 | tar -x -C /tmp/before            # a change's gain, side by side:
     .venv/bin/python bench/http_bench.py --variant before=/tmp/before
 """
@@ -388,6 +389,12 @@ def main() -> None:
         help="py-spy the workers of one server (production unless named: floor, a variant)",
     )
     parser.add_argument(
+        "--without-metrics",
+        action="store_true",
+        help="also run production with METRICS_ENABLED=0 in the same rounds (on the port after the "
+        "variants'): what the Prometheus instrumentation costs",
+    )
+    parser.add_argument(
         "--variant",
         type=parse_variant,
         action="append",
@@ -435,6 +442,13 @@ def main() -> None:
                 floor_port + offset,
                 {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings"},
                 cwd=folder,
+            )
+        if args.without_metrics:
+            servers["no-metrics"] = start(
+                "no-metrics",
+                [str(BASE_DIR / "bin" / "serve-web")],
+                floor_port + len(args.variant) + 1,
+                {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings", "METRICS_ENABLED": "0"},
             )
         for server in servers.values():
             check_answer(server.port, keys[0])
@@ -524,6 +538,19 @@ def report(results: dict[tuple[str, int], list[WrkResult]], names: list[str], co
         " server/floor ratios; ratio CPU: floor CPU per request / server CPU per request (the servers'"
         " processes; PostgreSQL's backends in brackets, not in the ratio)."
     )
+    if "no-metrics" in names:
+        print("\nThe instrumentation's cost: production with it against production without it")
+        print("| connections | with / without (median of rounds) | CPU/req without → with |")
+        print("|---:|---:|---:|")
+        for connections in connection_counts:
+            with_, without = results[("production", connections)], results[("no-metrics", connections)]
+            paired = statistics.median(
+                w.requests_per_second / o.requests_per_second for w, o in zip(with_, without, strict=True)
+            )
+            print(
+                f"| {connections} | {paired:.0%} | {median_run(without).cpu_ms_per_request:.2f} → "
+                f"{median_run(with_).cpu_ms_per_request:.2f} ms |"
+            )
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end (2 cores; wrk shares them with the servers)")
 
 
