@@ -18,8 +18,14 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(VENV)/.insta
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	@touch $@
 
-run: export DEBUG ?= 1
-run: $(VENV)/.installed
+# A local .env for this checkout (settings read it; the environment wins over it): DEBUG on and
+# a generated SECRET_KEY, so that every manage.py command works here. Written once, never
+# overwritten, never committed (.gitignore).
+.env:
+	@$(PYTHON) -c 'import secrets; print("# Local settings for this checkout, written by make run.\nDEBUG=1\nSECRET_KEY=" + secrets.token_urlsafe(50))' > $@
+	@echo "wrote $@ (DEBUG=1 and a generated SECRET_KEY)"
+
+run: .env $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py create_demo_agent
 	@# Reply e-mails (printed here without EMAIL_URL) go out beside the server, every 30 s.

@@ -34,13 +34,23 @@ def bring_online(*users) -> None:
     presence.store().refresh({f"test-socket-{user.pk}": user.pk for user in users}, {}, time.time())
 
 
-def make_staff(django_user_model, username: str, *groups: str, **extra):
-    user = django_user_model.objects.create_user(
-        username=username, password="pass-1234-word", is_staff=True, **extra
-    )
+# Every test user is made here: make_staff (agents, managers, superusers with
+# is_superuser=True), make_user (a signed-in person who is not staff), and the fixtures below.
+# Socket helpers: chat/tests/sockets.py, with the two socket fixtures below.
+PASSWORD = "pass-1234-word"
+
+
+def make_user(django_user_model, username: str, *groups: str, password: str = PASSWORD, **extra):
+    """A user with ``password``, in ``groups``, read back fresh (an empty permission cache)."""
+    user = django_user_model.objects.create_user(username=username, password=password, **extra)
     if groups:
         user.groups.add(*Group.objects.filter(name__in=groups))
-    return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+    return django_user_model.objects.get(pk=user.pk)
+
+
+def make_staff(django_user_model, username: str, *groups: str, **extra):
+    """A staff user (agents are staff in the *Agentes* group, managers in *Gestores*)."""
+    return make_user(django_user_model, username, *groups, is_staff=True, **extra)
 
 
 @pytest.fixture
@@ -56,6 +66,29 @@ def other_agent(django_user_model):
 @pytest.fixture
 def manager(django_user_model):
     return make_staff(django_user_model, "gabi", "Gestores", display_name="Gabi")
+
+
+@pytest.fixture
+def sockets_share_the_test_transaction(monkeypatch):
+    """Run the consumers' database calls inside this test's transaction.
+
+    They already run on this thread (async_to_sync from a sync test); Channels also closes
+    "old" connections around each call, which would end the test's transaction. Socket test
+    modules use it for every test (``pytestmark``); helpers: chat/tests/sockets.py.
+    """
+    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Call a service from an async test as if its transaction committed (events go out)."""
+    from channels.db import database_sync_to_async
+
+    def call(service, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return service(**kwargs)
+
+    return database_sync_to_async(call)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ changed) is announced with :data:`user_access_changed` after commit, so their op
 are closed within seconds (chat listens); deactivating also ends their admin sessions.
 """
 
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import SESSION_KEY, get_user_model, password_validation
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -151,7 +151,7 @@ def _end_sessions(user) -> None:
     ended = [
         session.pk
         for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if session.get_decoded().get("_auth_user_id") == user_key
+        if session.get_decoded().get(SESSION_KEY) == user_key
     ]
     Session.objects.filter(pk__in=ended).delete()
 

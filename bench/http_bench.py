@@ -19,6 +19,8 @@ better than req/s when other work shares the machine.
     .venv/bin/python bench/http_bench.py --connections 16 64 --duration 10 --rounds 2
     .venv/bin/python bench/http_bench.py --profile       # py-spy of the production workers
     .venv/bin/python bench/http_bench.py --without-metrics   # + production with METRICS_ENABLED=0
+    git archive HEAD~1 | tar -x -C /tmp/before            # a change's gain, side by side:
+    .venv/bin/python bench/http_bench.py --variant before=/tmp/before
 """
 
 import argparse
@@ -40,8 +42,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = BASE_DIR / "bench" / "out"
 PATH = "/api/chat/message"
 TABLE_HEADER = (
-    "| connections | floor req/s | floor p50 / p99 | floor CPU/req "
-    "| production req/s | production p50 / p99 | production CPU/req | ratio req/s | ratio CPU |"
+    "| server | connections | floor req/s | floor p50 / p99 | floor CPU/req (PostgreSQL) "
+    "| req/s | p50 / p99 | CPU/req (PostgreSQL) | ratio req/s | ratio CPU |"
 )
 CONTENTS = [
     "Olá, meu pedido não chegou ainda",
@@ -61,6 +63,8 @@ class WrkResult:
     requests: int
     errors: int
     cpu_ms_per_request: float = float("nan")
+    db_cpu_ms_per_request: float = float("nan")
+    load_average: float = float("nan")
 
 
 @dataclass
@@ -84,15 +88,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the master and its workers (user + system)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for pid in [self.process.pid, *self.worker_pids()]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / ticks
-        return total
+        return sum(process_cpu_seconds(pid) for pid in [self.process.pid, *self.worker_pids()])
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -102,6 +98,32 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds(database: str) -> float:
+    """CPU time used so far by the PostgreSQL backends serving ``database`` (their process
+    titles name it). Only the server being measured sends queries meanwhile, so the
+    difference over a run is what its requests cost PostgreSQL."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {database} " in title:
+            total += process_cpu_seconds(int(entry.name))
+    return total
 
 
 def base_env(database_url: str, redis_url: str) -> dict:
@@ -206,14 +228,14 @@ def port_open(port: int) -> bool:
         return False
 
 
-def start(name: str, command: list[str], port: int, env: dict) -> Server:
+def start(name: str, command: list[str], port: int, env: dict, cwd: Path = BASE_DIR) -> Server:
     if port_open(port):
         raise SystemExit(f"port {port} is busy: choose another with --ports")
     log_path = OUT_DIR / f"http-{name}.log"
     log = open(log_path, "wb")  # noqa: SIM115 (kept open for the child's lifetime)
     process = subprocess.Popen(
         command,
-        cwd=BASE_DIR,
+        cwd=cwd,
         env={**env, "PORT": str(port)},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -298,13 +320,18 @@ def check_answer(port: int, key: str) -> None:
 
 
 def profile(server: Server, seconds: int, connections: int, threads: int, script: Path) -> Path:
-    """py-spy the production workers while wrk loads them; a speedscope file per worker."""
+    """py-spy the production workers while wrk loads them; a speedscope file per worker.
+
+    Samples only the thread holding the GIL (``--gil``): where the workers spend CPU in
+    Python, not where their threads wait. After a warm-up, so first-request imports stay out.
+    """
+    wrk(server.port, connections, 3, threads, script)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
     recorders = []
     for pid in server.worker_pids():
-        output = OUT_DIR / f"http-profile-{pid}.speedscope.json"
+        output = OUT_DIR / f"http-profile-{server.name}-{pid}.speedscope.json"
         recorders.append(
             subprocess.Popen(
                 [
@@ -321,6 +348,7 @@ def profile(server: Server, seconds: int, connections: int, threads: int, script
                     "--output",
                     str(output),
                     "--nonblocking",
+                    "--gil",
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -330,6 +358,14 @@ def profile(server: Server, seconds: int, connections: int, threads: int, script
     for recorder in recorders:
         recorder.wait(timeout=60)
     return OUT_DIR
+
+
+def parse_variant(text: str) -> tuple[str, Path]:
+    name, sep, folder = text.partition("=")
+    path = Path(folder).resolve()
+    if not sep or not name or not (path / "bin" / "serve-web").exists():
+        raise argparse.ArgumentTypeError(f"expected NAME=DIR with DIR/bin/serve-web, got {text!r}")
+    return name, path
 
 
 def main() -> None:
@@ -345,12 +381,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--chats", type=int, default=400, help="open chats the messages rotate over")
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--profile", action="store_true", help="py-spy the production workers")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="production",
+        metavar="SERVER",
+        help="py-spy the workers of one server (production unless named: floor, a variant)",
+    )
     parser.add_argument(
         "--without-metrics",
         action="store_true",
-        help="also run production with METRICS_ENABLED=0 in the same rounds (on the port after FLOOR): "
-        "what the Prometheus instrumentation costs",
+        help="also run production with METRICS_ENABLED=0 in the same rounds (on the port after the "
+        "variants'): what the Prometheus instrumentation costs",
+    )
+    parser.add_argument(
+        "--variant",
+        type=parse_variant,
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="also run DIR/bin/serve-web (another checkout of the code, e.g. from git archive) in "
+        "the same rounds, on the ports after FLOOR: a change's gain measured side by side",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -370,28 +421,35 @@ def main() -> None:
 
     production_port, floor_port = args.ports
     gunicorn = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-    servers = {
-        "floor": start(
+    servers: dict[str, Server] = {}
+    try:
+        servers["floor"] = start(
             "floor",
             [*gunicorn, "bench.floor.wsgi:application"],
             floor_port,
             {**env, "DJANGO_SETTINGS_MODULE": "bench.floor.settings"},
-        ),
-        "production": start(
+        )
+        servers["production"] = start(
             "production",
             [str(BASE_DIR / "bin" / "serve-web")],
             production_port,
             {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings"},
-        ),
-    }
-    if args.without_metrics:
-        servers["no-metrics"] = start(
-            "no-metrics",
-            [str(BASE_DIR / "bin" / "serve-web")],
-            floor_port + 1,
-            {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings", "METRICS_ENABLED": "0"},
         )
-    try:
+        for offset, (name, folder) in enumerate(args.variant, start=1):
+            servers[name] = start(
+                name,
+                [str(folder / "bin" / "serve-web")],
+                floor_port + offset,
+                {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings"},
+                cwd=folder,
+            )
+        if args.without_metrics:
+            servers["no-metrics"] = start(
+                "no-metrics",
+                [str(BASE_DIR / "bin" / "serve-web")],
+                floor_port + len(args.variant) + 1,
+                {**env, "DJANGO_SETTINGS_MODULE": "jtchat.settings", "METRICS_ENABLED": "0"},
+            )
         for server in servers.values():
             check_answer(server.port, keys[0])
         workers = len(servers["production"].worker_pids())
@@ -403,86 +461,97 @@ def main() -> None:
         )
         if args.profile:
             folder = profile(
-                servers["production"], args.duration, max(args.connections), args.wrk_threads, script
+                servers[args.profile], args.duration, max(args.connections), args.wrk_threads, script
             )
-            print(f"profiles written to {folder}/http-profile-*.speedscope.json")
+            print(f"profiles written to {folder}/http-profile-{args.profile}-*.speedscope.json")
             return
-
-        results: dict[tuple[str, int], list[WrkResult]] = {}
-        for round_number in range(1, args.rounds + 1):
-            for connections in args.connections:
-                for name, server in servers.items():
-                    wrk(server.port, connections, args.warmup, args.wrk_threads, script)
-                    cpu_before = server.cpu_seconds()
-                    result = wrk(server.port, connections, args.duration, args.wrk_threads, script)
-                    used = server.cpu_seconds() - cpu_before
-                    result.cpu_ms_per_request = 1000 * used / max(result.requests, 1)
-                    print(
-                        f"  round {round_number} {name:<10} c={connections:<3} "
-                        f"{result.requests_per_second:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-                        f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms_per_request:.2f} ms/req  "
-                        f"errors {result.errors}"
-                    )
-                    if result.errors:
-                        print(f"    {result.errors} answers were not 2xx: see {server.log_path}")
-                    results.setdefault((name, connections), []).append(result)
-
-        print()
-        print(TABLE_HEADER)
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for connections in args.connections:
-            floors, productions = results[("floor", connections)], results[("production", connections)]
-            # Each round ran the two back to back: the ratio of a pair shares the machine's load.
-            paired = statistics.median(
-                p.requests_per_second / f.requests_per_second
-                for f, p in zip(floors, productions, strict=True)
-            )
-            floor, production = median_run(floors), median_run(productions)
-            cpu_ratio = floor.cpu_ms_per_request / production.cpu_ms_per_request
-            print(
-                f"| {connections} | {floor.requests_per_second:,.0f} "
-                f"| {floor.p50_ms:.1f} / {floor.p99_ms:.1f} ms | {floor.cpu_ms_per_request:.2f} ms "
-                f"| {production.requests_per_second:,.0f} "
-                f"| {production.p50_ms:.1f} / {production.p99_ms:.1f} ms "
-                f"| {production.cpu_ms_per_request:.2f} ms | {paired:.0%} | {cpu_ratio:.0%} |"
-            )
-        if "no-metrics" in servers:
-            print("\nThe instrumentation's cost: production with it against production without it")
-            print(
-                "| connections | without req/s | with req/s | with / without (median of rounds) "
-                "| CPU/req without → with |"
-            )
-            print("|---:|---:|---:|---:|---:|")
-            for connections in args.connections:
-                bare, instrumented = (
-                    results[("no-metrics", connections)],
-                    results[("production", connections)],
-                )
-                paired = statistics.median(
-                    i.requests_per_second / b.requests_per_second
-                    for b, i in zip(bare, instrumented, strict=True)
-                )
-                bare_median, with_median = median_run(bare), median_run(instrumented)
-                floor_ratio = statistics.median(
-                    b.requests_per_second / f.requests_per_second
-                    for f, b in zip(results[("floor", connections)], bare, strict=True)
-                )
-                print(
-                    f"| {connections} | {bare_median.requests_per_second:,.0f} "
-                    f"| {with_median.requests_per_second:,.0f} | {paired:.0%} "
-                    f"| {bare_median.cpu_ms_per_request:.2f} → {with_median.cpu_ms_per_request:.2f} ms |"
-                    f"  (without metrics: {floor_ratio:.0%} of the floor)"
-                )
-        print(
-            "\nreq/s, latency and CPU: the median round of each; ratio req/s: the median of the rounds'"
-            " production/floor ratios; ratio CPU: floor CPU per request / production CPU per request."
-        )
-        print(
-            f"\nload average {os.getloadavg()[0]:.2f} at the end (2 cores; wrk shares them with the servers)"
-        )
+        results = measure(servers, args, script)
+        report(results, list(servers), args.connections)
     finally:
         for server in servers.values():
             server.stop()
+
+
+def measure(servers: dict[str, Server], args, script: Path) -> dict[tuple[str, int], list[WrkResult]]:
+    """Every server at every connection count, round after round, back to back."""
+    results: dict[tuple[str, int], list[WrkResult]] = {}
+    database = urlparse(args.database_url).path.lstrip("/")
+    for round_number in range(1, args.rounds + 1):
+        for connections in args.connections:
+            for name, server in servers.items():
+                wrk(server.port, connections, args.warmup, args.wrk_threads, script)
+                cpu_before, db_before = server.cpu_seconds(), database_cpu_seconds(database)
+                result = wrk(server.port, connections, args.duration, args.wrk_threads, script)
+                used, db_used = server.cpu_seconds() - cpu_before, database_cpu_seconds(database) - db_before
+                result.cpu_ms_per_request = 1000 * used / max(result.requests, 1)
+                result.db_cpu_ms_per_request = 1000 * db_used / max(result.requests, 1)
+                result.load_average = os.getloadavg()[0]
+                print(
+                    f"  round {round_number} {name:<12} c={connections:<3} "
+                    f"{result.requests_per_second:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+                    f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms_per_request:.2f} ms/req  "
+                    f"PostgreSQL {result.db_cpu_ms_per_request:.2f} ms/req  "
+                    f"errors {result.errors}  load {result.load_average:.2f}",
+                    flush=True,
+                )
+                if result.errors:
+                    print(f"    {result.errors} answers were not 2xx: see {server.log_path}")
+                results.setdefault((name, connections), []).append(result)
+            floor = results[("floor", connections)][-1].requests_per_second
+            ratios = "  ".join(
+                f"{name} {results[(name, connections)][-1].requests_per_second / floor:.0%}"
+                for name in servers
+                if name != "floor"
+            )
+            print(f"  round {round_number} c={connections:<3} of the floor: {ratios}", flush=True)
+    return results
+
+
+def report(results: dict[tuple[str, int], list[WrkResult]], names: list[str], connection_counts) -> None:
+    print()
+    print(TABLE_HEADER)
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for connections in connection_counts:
+        floors = results[("floor", connections)]
+        floor = median_run(floors)
+        for name in names:
+            if name == "floor":
+                continue
+            runs = results[(name, connections)]
+            # Each round ran the servers back to back: the ratio of a pair shares the machine's load.
+            paired = statistics.median(
+                p.requests_per_second / f.requests_per_second for f, p in zip(floors, runs, strict=True)
+            )
+            median = median_run(runs)
+            cpu_ratio = floor.cpu_ms_per_request / median.cpu_ms_per_request
+            print(
+                f"| {name} | {connections} | {floor.requests_per_second:,.0f} "
+                f"| {floor.p50_ms:.1f} / {floor.p99_ms:.1f} ms "
+                f"| {floor.cpu_ms_per_request:.2f} ({floor.db_cpu_ms_per_request:.2f}) ms "
+                f"| {median.requests_per_second:,.0f} "
+                f"| {median.p50_ms:.1f} / {median.p99_ms:.1f} ms "
+                f"| {median.cpu_ms_per_request:.2f} ({median.db_cpu_ms_per_request:.2f}) ms "
+                f"| {paired:.0%} | {cpu_ratio:.0%} |"
+            )
+    print(
+        "\nreq/s, latency and CPU: the median round of each; ratio req/s: the median of the rounds'"
+        " server/floor ratios; ratio CPU: floor CPU per request / server CPU per request (the servers'"
+        " processes; PostgreSQL's backends in brackets, not in the ratio)."
+    )
+    if "no-metrics" in names:
+        print("\nThe instrumentation's cost: production with it against production without it")
+        print("| connections | with / without (median of rounds) | CPU/req without → with |")
+        print("|---:|---:|---:|")
+        for connections in connection_counts:
+            with_, without = results[("production", connections)], results[("no-metrics", connections)]
+            paired = statistics.median(
+                w.requests_per_second / o.requests_per_second for w, o in zip(with_, without, strict=True)
+            )
+            print(
+                f"| {connections} | {paired:.0%} | {median_run(without).cpu_ms_per_request:.2f} → "
+                f"{median_run(with_).cpu_ms_per_request:.2f} ms |"
+            )
+    print(f"\nload average {os.getloadavg()[0]:.2f} at the end (2 cores; wrk shares them with the servers)")
 
 
 if __name__ == "__main__":

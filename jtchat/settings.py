@@ -1,6 +1,7 @@
 """JT Chat settings, read from the environment (12-factor).
 
-Every setting a deploy may change is listed in the README's settings table.
+Every setting a deploy may change is listed in the README's settings table. A local ``.env``
+beside manage.py (``make run`` writes one) fills in what the environment leaves unset.
 """
 
 import ipaddress
@@ -13,6 +14,31 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def read_env_file(path: Path) -> None:
+    """Put the ``KEY=VALUE`` lines of a local ``.env`` into the environment, where the
+    environment does not already set them (``make run`` writes one: DEBUG and a generated
+    SECRET_KEY). Blank lines and ``#`` comments are skipped; a value may be quoted."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key.isidentifier():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected KEY=VALUE.")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        os.environ.setdefault(key, value)
+
+
+# JTCHAT_ENV_FILE names another file (the tests use it); by default .env beside manage.py.
+read_env_file(Path(os.environ.get("JTCHAT_ENV_FILE") or BASE_DIR / ".env"))
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -91,7 +117,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "jtchat.middleware.LazyMessageMiddleware",  # Django's, storage built only when used
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -131,7 +157,24 @@ if os.environ.get("DATABASE_URL"):
         # No JIT: it compiles every plan costed above jit_above_cost, and PostgreSQL costs an
         # EXISTS under OR (the inbox search) by its per-row variant, so a 50 ms query spent
         # about a second compiling (bench/inbox_bench.py). Short queries never gain from it.
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        # Custom plans only: psycopg prepares a statement a connection has run five times
+        # (below), and a prepared statement keeps being planned for its own parameters, as
+        # every query is today, never by a generic plan that ignores them.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "options", "-c jit=off -c plan_cache_mode=force_custom_plan"
+        )
+        # Parameters sent apart from the SQL (Django's documented option for psycopg 3): no
+        # quoting of values into the text on every query; and a statement a connection has
+        # run DB_PREPARE_THRESHOLD times is prepared (psycopg's prepare_threshold, which
+        # Django leaves off for connection poolers), so the frequent ones (a customer's
+        # message) are parsed once per connection (README, "Performance"). Behind a
+        # transaction-pooling proxy (PgBouncer) set DB_PREPARE_THRESHOLD=off.
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        prepare_threshold = os.environ.get("DB_PREPARE_THRESHOLD", "5").strip().lower()
+        DATABASES["default"]["OPTIONS"].setdefault(
+            "prepare_threshold",
+            None if prepare_threshold in ("off", "") else env_int("DB_PREPARE_THRESHOLD", 5),
+        )
     if ASGI_PROCESS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,

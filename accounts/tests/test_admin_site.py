@@ -3,14 +3,13 @@
 import time
 
 import pytest
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.test import Client
 
-from conftest import make_staff
+from conftest import PASSWORD, make_staff
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "pass-1234-word"  # conftest.make_staff's
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +29,7 @@ def sign_in(username, password, ip="198.51.100.7"):
 
 
 def signed_in(client) -> bool:
-    return "_auth_user_id" in client.session
+    return SESSION_KEY in client.session
 
 
 def form_error_codes(response) -> list[str]:

@@ -1,9 +1,14 @@
-"""The framework's floor for bench/http_bench.py: Django + DRF and nothing else.
+"""The framework's floor for bench/http_bench.py: Django + DRF with their defaults, nothing else.
 
-Same database (DATABASE_URL, connections kept as in production), no middleware, no
-sessions or authentication, one view (bench/floor/views.py). It is what
-``POST /api/chat/message`` would cost if the product did no more than validate the body
-and insert one row.
+Django's defaults: no middleware, no sessions or authentication, and no connection health
+check (``CONN_HEALTH_CHECKS`` is off by default: no ``SELECT 1`` before a request uses a
+kept connection). One view (bench/floor/views.py) validates the body and does one INSERT.
+It is what ``POST /api/chat/message`` would cost if the product did no more than that.
+
+Two settings are not Django's defaults, and both make the floor harder to reach, never
+easier: connections are kept between requests as production keeps them (``CONN_MAX_AGE``;
+a new connection per request would measure PostgreSQL's start-up, not the framework), and
+DRF runs without its default authentication classes and browsable renderer.
 """
 
 import os
@@ -21,7 +26,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ["DATABASE_URL"],
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
-        conn_health_checks=True,
+        conn_health_checks=False,  # Django's default
     )
 }
 USE_TZ = True

@@ -75,6 +75,11 @@ class CustomerChatViewSet(viewsets.ViewSet):
     def get_throttles(self):
         return [throttle() for throttle in self.throttles_by_action.get(self.action, [])]
 
+    def perform_authentication(self, request):
+        """Authenticate when the user is first asked for, not before every call (DRF's
+        documented way: ``request.user`` then signs in, CSRF check included). A customer's
+        calls never ask; only an agent's post through this door does."""
+
     def _session_key(self, request, body_value=None):
         return body_value or request.META.get(SESSION_HEADER)
 

@@ -18,10 +18,7 @@ import random
 import time
 
 from channels.consumer import get_handler_name
-from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.layers import get_channel_layer
-from channels.utils import await_many_dispatch
 
 from . import instruments
 from .layer_watch import LayerWatch, layer_watch, subscriber_reconnections
@@ -99,32 +96,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     closing = False
     rejoin_seconds = REJOIN_SECONDS
 
-    async def __call__(self, scope, receive, send):
-        """AsyncConsumer.__call__, with a channel-layer receive that survives a Redis hiccup.
-
-        Channels lets an error from the layer's receive end the consumer, so one Redis
-        timeout under load would drop every socket of the process at once. Here the receive
-        is retried with back-off; Redis losing its data is handled by ``refresh_groups``.
-        """
-        self.scope = scope
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
-        self.base_send = send
-        try:
-            await await_many_dispatch([receive, self._receive_from_layer], self.dispatch)
-        except StopConsumer:
-            pass
-
-    async def _receive_from_layer(self) -> dict:
-        delay = 0.1
-        while True:
-            try:
-                return await self.channel_layer.receive(self.channel_name)
-            except Exception:
-                logger.warning("channel layer receive failed; retrying in %.1fs", delay, exc_info=True)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-
     async def connect(self):
         self.greeted = False
         self.joined: set[str] = set()
@@ -139,11 +110,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.background.append(asyncio.ensure_future(self._close_without_hello()))
 
     async def dispatch(self, message):
-        """Dispatch without Channels' per-message ``aclose_old_connections()``.
+        """Channels' ``AsyncConsumer.dispatch``, without its per-message ``aclose_old_connections()``.
 
-        That call hops to the sync thread for every event, and an agents' event reaches
-        every agent socket; here every database access already goes through
-        ``database_sync_to_async``, which closes stale connections itself.
+        That call hops to the sync thread for every event, one socket after another, and an
+        agents' event reaches every agent socket of the process: bench/dispatch_bench.py
+        measures what the hop costs (README, "Private internals"). Every database access
+        here already goes through ``database_sync_to_async``, which closes stale connections
+        itself. chat/tests/test_consumers.py fails if Channels' dispatch changes what it does.
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:

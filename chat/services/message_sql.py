@@ -11,19 +11,24 @@ and COMMIT. Here it is:
   runs without BEGIN/COMMIT (in autocommit): one round trip. A retried ``client_id`` breaks
   the unique constraint and the whole statement, chat stamp included, takes no effect.
 * elsewhere (SQLite, which has no data-modifying ``WITH``), a transaction of a conditional
-  ``UPDATE … RETURNING`` and the INSERT: the UPDATE holds the chat's row lock until commit,
-  as ``select_for_update`` would, and hands back the chat as it now is.
+  ``UPDATE … RETURNING`` and the ORM's own INSERT (``save()``): the UPDATE holds the chat's
+  row lock until commit, as ``select_for_update`` would, and hands back the chat as it now is.
 
-Both return the chat as updated and the stored message, built with the same database
-converters the ORM applies; or None when the chat does not exist or has ended. The SQL and
-the converters are worked out from the models once per database, not per message.
+The statement is derived from the models' fields as they are when it runs (worked out once
+per set of fields, not per message), as the ORM's INSERT would be: a field with a Python
+``default`` sends its value; a field left to its ``db_default`` is not named, so PostgreSQL
+applies its default; a ``GeneratedField`` is never written. Every column of both rows
+comes back (``RETURNING``) and goes through the database converters the ORM applies, so
+the chat and the message returned hold what was stored, defaults and generated values
+included. A message with any other SQL expression for a value takes the ORM path.
+chat/tests/test_message_sql.py adds such fields to ChatMessage and posts messages.
 """
 
-from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models.expressions import DatabaseDefault
 
 from chat.models import ChatMessage, ChatSession
 
@@ -33,21 +38,35 @@ _ENDED = ChatSession.Status.ENDED
 def post_to_open_chat(*, session_key, message: ChatMessage, now) -> tuple[ChatSession, ChatMessage] | None:
     """Stamp the open chat the customer's key opens and store ``message``.
 
-    ``message`` is an unsaved customer message with every field but its chat set.
+    ``message`` is an unsaved customer message with every field but its chat set. Returns
+    the chat as updated and the stored message, or None when the chat does not exist or has
+    ended.
     """
     connection = connections[DEFAULT_DB_ALIAS]
-    plan = _plan(DEFAULT_DB_ALIAS, connection.vendor)
-    stamp = plan.stamp_field.get_db_prep_value(now, connection)
-    key = plan.key_field.get_db_prep_value(session_key, connection)
-    update_params = [stamp, stamp, key, _ENDED]
-    if plan.stamp_and_insert_sql:
+    chat_fields = tuple(ChatSession._meta.concrete_fields)
+    stamp = _stamp_statement(DEFAULT_DB_ALIAS, chat_fields)
+    update_params = [
+        stamp.stamp_field.get_db_prep_value(now, connection),
+        stamp.stamp_field.get_db_prep_value(now, connection),
+        stamp.key_field.get_db_prep_value(session_key, connection),
+        _ENDED,
+    ]
+    inserted = _inserted_values(message) if connection.vendor == "postgresql" else None
+    if inserted is not None:
+        fields, values = inserted
+        plan = _stamp_and_insert_statement(
+            DEFAULT_DB_ALIAS, chat_fields, tuple(ChatMessage._meta.concrete_fields), fields
+        )
         params = [
-            field.get_db_prep_save(field.pre_save(message, True), connection) for field in plan.message_fields
+            field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)
         ]
         # Inside an outer transaction (the test suite, a caller's atomic block) a savepoint
         # keeps a duplicate client_id from breaking it; on its own the statement needs none.
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            row = _fetch_one(connection, plan.stamp_and_insert_sql, [*update_params, *params])
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                row = _fetch_one(connection, plan.sql, [*update_params, *params])
+        else:
+            row = _fetch_one(connection, plan.sql, [*update_params, *params])
         if row is None:
             return None
         width = len(plan.chat.fields)
@@ -55,13 +74,34 @@ def post_to_open_chat(*, session_key, message: ChatMessage, now) -> tuple[ChatSe
         stored.session = chat
         return chat, stored
     with transaction.atomic():
-        row = _fetch_one(connection, plan.stamp_sql, update_params)
+        row = _fetch_one(connection, stamp.sql, update_params)
         if row is None:
             return None
-        chat = plan.chat.instance(row)
+        chat = stamp.chat.instance(row)
         message.session = chat
         message.save(force_insert=True)
         return chat, message
+
+
+def _inserted_values(message: ChatMessage) -> tuple[tuple, list] | None:
+    """The fields the INSERT names and their values, as the ORM would insert ``message``.
+
+    Not named: the primary key, the chat (taken from the updated row), generated fields, and
+    fields left to their ``db_default``. None if a value is another SQL expression: the ORM
+    path stores that message.
+    """
+    fields, values = [], []
+    for field in ChatMessage._meta.concrete_fields:
+        if field.primary_key or field.name == "session" or isinstance(field, models.GeneratedField):
+            continue
+        value = field.pre_save(message, True)
+        if isinstance(value, DatabaseDefault):
+            continue
+        if hasattr(value, "resolve_expression"):
+            return None
+        fields.append(field)
+        values.append(value)
+    return tuple(fields), values
 
 
 @dataclass(frozen=True)
@@ -83,20 +123,8 @@ class _Rows:
         return self.model.from_db(self.alias, self.attnames, values)
 
 
-@dataclass(frozen=True)
-class _Plan:
-    stamp_sql: str
-    stamp_and_insert_sql: str  # "" where the database has no data-modifying WITH
-    key_field: object
-    stamp_field: object
-    message_fields: list  # the INSERT's parameters, in order (the chat's id comes from the UPDATE)
-    chat: _Rows
-    message: _Rows
-
-
-def _rows(model, alias: str) -> _Rows:
+def _rows(model, alias: str, fields: tuple) -> _Rows:
     connection = connections[alias]
-    fields = tuple(model._meta.concrete_fields)
     converters = []
     for index, field in enumerate(fields):
         column = field.get_col(model._meta.db_table)
@@ -108,44 +136,59 @@ def _rows(model, alias: str) -> _Rows:
     return _Rows(model, alias, fields, [field.attname for field in fields], tuple(converters))
 
 
-@cache
-def _plan(alias: str, vendor: str) -> _Plan:
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    chats, messages = ChatSession._meta, ChatMessage._meta
+@dataclass(frozen=True)
+class _Stamp:
+    sql: str  # UPDATE the open chat … RETURNING every column
+    key_field: models.Field
+    stamp_field: models.Field
+    chat: _Rows
+
+
+@lru_cache(maxsize=16)
+def _stamp_statement(alias: str, chat_fields: tuple) -> _Stamp:
+    quote = connections[alias].ops.quote_name
+    chats = ChatSession._meta
     key_field = chats.get_field("session_id")
     last, waiting = chats.get_field("last_message_at"), chats.get_field("waiting_since")
-    chat_columns = ", ".join(quote(field.column) for field in chats.concrete_fields)
-    stamp_sql = (
+    returning = ", ".join(quote(field.column) for field in chat_fields)
+    sql = (
         f"UPDATE {quote(chats.db_table)} SET {quote(last.column)} = %s, "
         f"{quote(waiting.column)} = COALESCE({quote(waiting.column)}, %s) "
         f"WHERE {quote(key_field.column)} = %s AND {quote(chats.get_field('status').column)} <> %s "
-        f"RETURNING {chat_columns}"
+        f"RETURNING {returning}"
     )
-    insert_fields = [field for field in messages.concrete_fields if not field.primary_key]
-    message_fields = [field for field in insert_fields if field.name != "session"]
-    stamp_and_insert_sql = ""
-    if vendor == "postgresql":
-        values = ", ".join(
-            f"chat.{quote(chats.pk.column)}" if field.name == "session" else "%s" for field in insert_fields
-        )
-        message_columns = ", ".join(quote(field.column) for field in messages.concrete_fields)
-        stamp_and_insert_sql = (
-            f"WITH chat AS ({stamp_sql}), "
-            f"message AS (INSERT INTO {quote(messages.db_table)} "
-            f"({', '.join(quote(field.column) for field in insert_fields)}) "
-            f"SELECT {values} FROM chat RETURNING {message_columns}) "
-            f"SELECT chat.*, message.* FROM chat, message"
-        )
-    return _Plan(
-        stamp_sql=stamp_sql,
-        stamp_and_insert_sql=stamp_and_insert_sql,
-        key_field=key_field,
-        stamp_field=last,
-        message_fields=message_fields,
-        chat=_rows(ChatSession, alias),
-        message=_rows(ChatMessage, alias),
+    return _Stamp(sql, key_field, last, _rows(ChatSession, alias, chat_fields))
+
+
+@dataclass(frozen=True)
+class _StampAndInsert:
+    sql: str
+    chat: _Rows
+    message: _Rows
+
+
+@lru_cache(maxsize=16)
+def _stamp_and_insert_statement(
+    alias: str, chat_fields: tuple, message_fields: tuple, inserted: tuple
+) -> _StampAndInsert:
+    """PostgreSQL: the chat's UPDATE and the message's INSERT in one data-modifying WITH.
+
+    The parameters: the UPDATE's four, then one per field of ``inserted``.
+    """
+    quote = connections[alias].ops.quote_name
+    chats, messages = ChatSession._meta, ChatMessage._meta
+    stamp = _stamp_statement(alias, chat_fields)
+    session = messages.get_field("session")
+    columns = [quote(session.column), *(quote(field.column) for field in inserted)]
+    values = [f"chat.{quote(chats.pk.column)}", *("%s" for _ in inserted)]
+    returning = ", ".join(quote(field.column) for field in message_fields)
+    sql = (
+        f"WITH chat AS ({stamp.sql}), "
+        f"message AS (INSERT INTO {quote(messages.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM chat RETURNING {returning}) "
+        f"SELECT chat.*, message.* FROM chat, message"
     )
+    return _StampAndInsert(sql, stamp.chat, _rows(ChatMessage, alias, message_fields))
 
 
 def _fetch_one(connection, sql: str, params: list):

@@ -19,18 +19,12 @@ from accounts import services as user_services
 from audit.models import AuditEntry
 from chat import services
 from chat.models import ChatMessage, ChatSession
-from chat.tests.test_consumers import WAIT, agent_socket, close_code, run, session_cookie
+from chat.tests.sockets import WAIT, agent_socket, close_code, run, session_cookie
 from conftest import make_staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sockets_share_the_test_transaction")]
 
 Action = AuditEntry.Action
-
-
-@pytest.fixture(autouse=True)
-def _consumers_share_the_test_transaction(monkeypatch):
-    """The sockets' database calls run inside this test's transaction (see test_consumers)."""
-    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
 
 
 def post_json(client, url, body, method="post"):
@@ -59,7 +53,9 @@ def reader(django_user_model):
 
 @pytest.fixture
 def root(django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.com", "raiz-secreta-2026")
+    return make_staff(
+        django_user_model, "root", is_superuser=True, email="root@example.com", password="raiz-secreta-2026"
+    )
 
 
 @pytest.fixture

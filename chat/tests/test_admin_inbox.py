@@ -369,7 +369,7 @@ def test_post_endpoints_refuse_get(agent_client):
 
 
 def test_a_superuser_sees_the_inbox(client, django_user_model):
-    admin_user = django_user_model.objects.create_superuser("root", "root@example.com", "pass-1234-word")
+    admin_user = make_staff(django_user_model, "root", is_superuser=True, email="root@example.com")
     client.force_login(admin_user)
     open_chat()
     assert client.get(INBOX).status_code == 200

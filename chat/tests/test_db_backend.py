@@ -233,3 +233,37 @@ def test_only_the_wsgi_processes_use_the_backend(tmp_path, asgi, engine, pool):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"ENGINE": engine, "pool": pool}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's prepared statements")
+def test_a_customers_message_is_parsed_once_per_connection_and_planned_for_its_values():
+    from chat import services
+
+    chat = services.session_open()
+    for number in range(6):
+        services.customer_message_post(session_key=chat.session_id, content=f"mensagem {number}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH chat AS%%'")
+        assert cursor.fetchone()[0] == 1
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_custom_plan"
+
+
+@on_postgresql
+def test_the_two_django_attributes_the_backend_relies_on_still_mean_what_they_did(backend):
+    """README, "Private internals": the backend reads ``errors_occurred`` and sets
+    ``health_check_done``, attributes of Django's connection that its documentation does not
+    name. If an upgrade renames them or changes when Django sets them, this fails (and so do
+    the request tests above): look again at jtchat/db/postgresql/base.py."""
+    with request():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        assert connection.health_check_done is True, "Django no longer marks a used connection as checked"
+        assert connection.errors_occurred is False
+        with pytest.raises(ProgrammingError), connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_anywhere")
+        assert connection.errors_occurred is True, "Django no longer notes database errors on the connection"
+    with request():
+        assert connection.errors_occurred is False  # the boundary checked the connection and cleared it

@@ -214,12 +214,7 @@ def test_a_job_that_never_ran_has_no_success_series():
 # --- live delivery ---------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=False)
-def _consumers_share_the_test_transaction(monkeypatch):
-    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
-
-
-@pytest.mark.usefixtures("_consumers_share_the_test_transaction")
+@pytest.mark.usefixtures("sockets_share_the_test_transaction")
 def test_sockets_open_and_delivery_lag_are_measured_where_frames_go_out(django_capture_on_commit_callbacks):
     session = services.session_open()
 
@@ -246,7 +241,7 @@ def test_sockets_open_and_delivery_lag_are_measured_where_frames_go_out(django_c
     async_to_sync(scenario)()
 
 
-@pytest.mark.usefixtures("_consumers_share_the_test_transaction")
+@pytest.mark.usefixtures("sockets_share_the_test_transaction")
 def test_a_socket_asked_to_reconnect_is_counted(django_capture_on_commit_callbacks):
     session = services.session_open()
 

@@ -114,7 +114,7 @@ class TestGestores:
     def test_cannot_make_anyone_superuser_or_touch_a_superuser(
         self, client, manager, agent, django_user_model
     ):
-        root = django_user_model.objects.create_superuser("root", "root@example.com", "pass-1234-word")
+        root = make_staff(django_user_model, "root", is_superuser=True, email="root@example.com")
         client.force_login(manager)
 
         page = client.get(reverse("admin:accounts_user_change", args=[agent.pk]))

@@ -26,6 +26,7 @@ def production_env(tmp_path, **overrides) -> dict:
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="chat.example.com",
         SQLITE_PATH=str(tmp_path / "production.sqlite3"),
+        JTCHAT_ENV_FILE=str(tmp_path / "no-local.env"),  # a checkout's .env never leaks in
     )
     for key, value in overrides.items():
         if value is None:

@@ -7,12 +7,12 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
-from channels_redis.utils import _consistent_hash
+from django.core.exceptions import ImproperlyConfigured
 
 from chat import services
 from chat.live import base, events, layer_watch
 from chat.models import ChatMessage
-from chat.tests.test_consumers import (
+from chat.tests.sockets import (
     WAIT,
     agent_socket,
     close_code,
@@ -23,21 +23,11 @@ from chat.tests.test_consumers import (
 )
 from jtchat.testing import free_port
 
-pytestmark = [pytest.mark.django_db, pytest.mark.redis]
-
-
-@pytest.fixture(autouse=True)
-def _consumers_share_the_test_transaction(monkeypatch):
-    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def call(service, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return service(**kwargs)
-
-    return database_sync_to_async(call)
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.redis,
+    pytest.mark.usefixtures("sockets_share_the_test_transaction"),
+]
 
 
 @pytest.fixture
@@ -115,20 +105,33 @@ def test_sockets_are_asked_to_reconnect_when_redis_lost_its_data(chat, redis_lay
     run(scenario)
 
 
-def test_sockets_are_asked_to_reconnect_when_the_layers_subscriber_connection_came_back(chat, committed):
+def kill_the_layers_subscriber(redis_url: str) -> int:
+    """Drop this process's subscriber connection from the Redis side (CLIENT KILL), as a
+    network blip or a proxy's timeout would. Only pub/sub clients of the test's database."""
+    client = redis.Redis.from_url(redis_url)
+    database = client.connection_pool.connection_kwargs.get("db", 0)
+    subscribers = [c for c in client.client_list(_type="pubsub") if int(c["db"]) == database]
+    for subscriber in subscribers:
+        client.client_kill_filter(_id=subscriber["id"])
+    return len(subscribers)
+
+
+def test_sockets_are_asked_to_reconnect_when_the_layers_subscriber_connection_came_back(
+    chat, committed, redis_layer
+):
     """What was published while the subscriber was away is lost: a later event must not reach
     the client (its cursor would move past the gap); the socket closes 1012 instead."""
 
     async def scenario():
         customer, _ = await customer_socket(chat)
         layer = get_channel_layer()
-        subscriber = layer._get_layer()._shards[0]._pubsub
-        await subscriber.connection.disconnect()  # redis-py connects and subscribes again
+        assert layer.subscriber_reconnections == 0
+        assert kill_the_layers_subscriber(redis_layer) == 1  # redis-py connects and subscribes again
         for _ in range(100):
             if layer.subscriber_reconnections:
                 break
             await asyncio.sleep(0.05)
-        assert layer.subscriber_reconnections == 1
+        assert layer.subscriber_reconnections == 1, "the layer no longer sees its subscriber reconnect"
         await committed(
             services.customer_message_post, session_key=chat.session_id, content="depois da falha"
         )
@@ -187,7 +190,7 @@ def batched(django_capture_on_commit_callbacks):
 
 
 def group_channel(group: str) -> str:
-    return f"{get_channel_layer()._kwargs['prefix']}__group__{group}"
+    return get_channel_layer().group_channel(group)
 
 
 async def until_subscribed(redis_url: str, groups) -> None:
@@ -202,27 +205,43 @@ async def until_subscribed(redis_url: str, groups) -> None:
     raise AssertionError(f"{groups} never subscribed")
 
 
-@pytest.mark.parametrize("hosts", [1, 2])
-def test_a_batch_reaches_every_group_in_order_once_in_one_round_trip_per_host(
-    redis_layer, settings, hosts, publish_packets, django_capture_on_commit_callbacks
-):
-    if hosts == 2:  # two shards (the same server twice): each host gets its own pipeline
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                **settings.CHANNEL_LAYERS["default"],
-                "CONFIG": {
-                    **settings.CHANNEL_LAYERS["default"]["CONFIG"],
-                    "hosts": [redis_layer, redis_layer],
-                },
-            }
+def test_group_members_are_subscribed_where_the_blocking_publish_sends(redis_layer):
+    """The blocking publish names a group's Redis channel itself (channels-redis's naming, not
+    its documented API: README, "Private internals"): the layer's own group_add must subscribe
+    that very channel, or every event published by the web processes is lost."""
+    client = redis.Redis.from_url(redis_layer)
+
+    async def scenario():
+        layer = get_channel_layer()
+        await layer.group_add("agents", await layer.new_channel())
+        for _ in range(100):
+            subscribed = {name.decode() for name in client.pubsub_channels(f"{layer.prefix}__group__*")}
+            if subscribed:
+                return subscribed
+            await asyncio.sleep(0.02)
+        return set()
+
+    assert async_to_sync(scenario)() == {get_channel_layer().group_channel("agents")}, (
+        "channels-redis names a group's channel differently: update group_channel() in chat/live/layers.py"
+    )
+
+
+def test_the_layer_takes_one_redis_host(redis_layer, settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            **settings.CHANNEL_LAYERS["default"],
+            "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "hosts": [redis_layer, redis_layer]},
         }
-        channel_layers.backends.clear()
+    }
+    channel_layers.backends.clear()
+    with pytest.raises(ImproperlyConfigured, match="one Redis host"):
+        get_channel_layer()
+
+
+def test_a_batch_reaches_every_group_in_order_once_in_one_round_trip(
+    redis_layer, publish_packets, django_capture_on_commit_callbacks
+):
     session, agent, watchers = "session.1", "agent.2", "session.1.agents"
-    if hosts == 2:  # make sure both hosts have something to send
-        shard = _consistent_hash(group_channel(session), 2)
-        agent = next(
-            f"agent.{n}" for n in range(2, 99) if _consistent_hash(group_channel(f"agent.{n}"), 2) != shard
-        )
 
     def announce(*groups_and_numbers):
         with django_capture_on_commit_callbacks(execute=True):
@@ -254,7 +273,7 @@ def test_a_batch_reaches_every_group_in_order_once_in_one_round_trip_per_host(
 
     batch_packets, received = async_to_sync(scenario)()
     assert received == {session: [1, 3, 6, "end"], agent: [2, 5, "end"], watchers: [4, "end"]}
-    assert len(batch_packets) == hosts and sum(batch_packets) == 6
+    assert len(batch_packets) == 1 and sum(batch_packets) == 6
 
 
 def test_a_service_call_in_a_batch_reaches_the_sockets_in_one_round_trip(

@@ -7,7 +7,7 @@ from django.test import Client
 
 from chat import services
 from chat.models import ChatMessage, ChatSession
-from conftest import make_staff
+from conftest import make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ class TestStaffEndpointsRefuseCustomers:
 
     def test_a_signed_in_non_staff_user_is_refused(self, two_chats, django_user_model):
         first, _second = two_chats
-        customer = django_user_model.objects.create_user(username="cliente", password="pass-1234-word")
+        customer = make_user(django_user_model, "cliente")
         client = Client()
         client.force_login(customer)
         assert client.get("/api/chat/sessions/").status_code == 403

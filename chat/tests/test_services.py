@@ -15,6 +15,7 @@ from chat.exceptions import (
     SessionEnded,
     SessionNotFound,
 )
+from chat.live import events
 from chat.models import ChatMessage, ChatSession, Issue
 from conftest import bring_online, make_staff
 
@@ -322,12 +323,18 @@ class TestEventsAfterCommit:
         assert session.messages.count() == 0
 
     def test_a_committed_message_is_announced_to_customer_and_agents(
-        self, django_capture_on_commit_callbacks
+        self, django_capture_on_commit_callbacks, monkeypatch
     ):
+        published = []
+        monkeypatch.setattr(events, "_publish", lambda group, payload, *_: published.append((group, payload)))
         session = services.session_open()
-        with django_capture_on_commit_callbacks() as callbacks:
-            post(session, "oi")
-        assert len(callbacks) >= 2
+        with django_capture_on_commit_callbacks(execute=True):
+            message = post(session, "oi").message
+        messages = {group: event["message"] for group, event in published if event["type"] == "message"}
+        # The customer's own socket and, while nobody has taken the chat, every agent's inbox.
+        assert set(messages) == {events.session_group(session.pk), events.AGENTS_GROUP}
+        for shown in messages.values():
+            assert (shown["id"], shown["content"], shown["author"]) == (message.pk, "oi", "customer")
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -11,35 +11,20 @@ from django.core import signing
 
 from chat import services
 from chat.live import tickets
-from chat.tests.test_consumers import (
+from chat.tests.sockets import (
     WAIT,
     agent_socket,
     close_code,
     customer_socket,
+    first_frame_answer,
     frames_until_quiet,
     run,
     session_cookie,
 )
-from conftest import make_staff
+from conftest import make_staff, make_user
 from jtchat.asgi import application
 
-pytestmark = pytest.mark.django_db
-
-ALLOWED_ORIGIN = b"http://testserver"
-
-
-@pytest.fixture(autouse=True)
-def _consumers_share_the_test_transaction(monkeypatch):
-    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def call(service, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return service(**kwargs)
-
-    return database_sync_to_async(call)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sockets_share_the_test_transaction")]
 
 
 @pytest.fixture
@@ -50,20 +35,6 @@ def mine():
 @pytest.fixture
 def theirs():
     return services.session_open(customer_name="Diego", tracking_code="JT222")
-
-
-async def first_frame_answer(path: str, hello, headers=None):
-    """Open a socket, send one first frame; the close code, or the first frame received."""
-    socket = WebsocketCommunicator(application, path, headers=headers or [(b"origin", ALLOWED_ORIGIN)])
-    connected, _ = await socket.connect()
-    assert connected
-    if isinstance(hello, str):
-        await socket.send_to(text_data=hello)
-    else:
-        await socket.send_json_to(hello)
-    output = await socket.receive_output(WAIT)
-    await socket.disconnect()
-    return output["code"] if output["type"] == "websocket.close" else output
 
 
 class TestCustomerSocket:
@@ -173,7 +144,7 @@ class TestAgentSocket:
         run(scenario)
 
     def test_a_ticket_for_a_user_without_staff_is_refused(self, agent, django_user_model):
-        customer_user = django_user_model.objects.create_user(username="cliente", password="pass-1234-word")
+        customer_user = make_user(django_user_model, "cliente")
         for_customer = tickets.issue_agent_ticket(customer_user)
         for_demoted = tickets.issue_agent_ticket(agent)
         agent.is_staff = False

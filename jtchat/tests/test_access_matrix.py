@@ -24,11 +24,11 @@ from audit.models import AuditEntry
 from chat import links, policy, services
 from chat.models import CannedResponse, ChatAnalytics, ChatSession, Holiday
 from chat.tests import files
-from chat.tests.test_consumers import WAIT, agent_socket, close_code, run, session_cookie
+from chat.tests.sockets import WAIT, agent_socket, close_code, run, session_cookie
 from conftest import bring_online, make_staff
 from jtchat.settings import BASE_DIR
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sockets_share_the_test_transaction")]
 
 ROLES = ("anonymous", "customer_a", "customer_b", "clerk", "agent", "reader", "manager", "superuser")
 OUTSIDERS = {"anonymous", "customer_a", "customer_b"}
@@ -314,9 +314,7 @@ def world(django_user_model):
         "agent": make_staff(django_user_model, "ana", "Agentes", display_name="Ana"),
         "reader": make_staff(django_user_model, "leitor"),
         "manager": make_staff(django_user_model, "gabi", "Gestores"),
-        "superuser": django_user_model.objects.create_superuser(
-            "root", "root@example.com", "raiz-secreta-2026"
-        ),
+        "superuser": make_staff(django_user_model, "root", is_superuser=True, email="root@example.com"),
     }
     users["reader"].user_permissions.add(Permission.objects.get(codename="view_chatsession"))
     other = make_staff(django_user_model, "bruno", "Agentes", display_name="Bruno")
@@ -436,11 +434,6 @@ def test_the_readme_table_says_what_the_policy_does(world):
 # --- the sockets ----------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _consumers_share_the_test_transaction(monkeypatch):
-    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
-
-
 def test_the_agent_socket_opens_for_who_may_view_chats_and_carries_notes(world, client, committed):
     from jtchat.asgi import application  # noqa: F401  (routing loaded before the sockets)
 
@@ -515,12 +508,3 @@ def test_a_customer_socket_opens_only_its_own_chat_and_never_a_note(world, commi
         await socket_b.disconnect()
 
     run(scenario)
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def call(service, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return service(**kwargs)
-
-    return database_sync_to_async(call)
