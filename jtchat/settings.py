@@ -2,64 +2,34 @@
 
 Every setting a deploy may change is listed in the README's settings table. A local ``.env``
 beside manage.py (``make run`` writes one) fills in what the environment leaves unset.
+One module (a little over 400 lines) so that every setting is found in one place, each
+beside the comment that says why; the helpers that read the environment are jtchat/env.py.
 """
 
 import ipaddress
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .env import (
+    attachment_storage,
+    env_bool,
+    env_int,
+    env_list,
+    env_rate,
+    parse_email_url,
+    read_env_file,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def read_env_file(path: Path) -> None:
-    """Put the ``KEY=VALUE`` lines of a local ``.env`` into the environment, where the
-    environment does not already set them (``make run`` writes one: DEBUG and a generated
-    SECRET_KEY). Blank lines and ``#`` comments are skipped; a value may be quoted."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.removeprefix("export ").partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key.isidentifier():
-            raise ImproperlyConfigured(f"{path}, line {number}: expected KEY=VALUE.")
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        os.environ.setdefault(key, value)
 
 
 # JTCHAT_ENV_FILE names another file (the tests use it); by default .env beside manage.py.
 read_env_file(Path(os.environ.get("JTCHAT_ENV_FILE") or BASE_DIR / ".env"))
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    if not value.strip():
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}.") from exc
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -260,36 +230,6 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 MEDIA_URL = "/media/"  # never routed
 
 
-def attachment_storage() -> dict:
-    """The ``attachments`` storage: the filesystem under MEDIA_ROOT, or an S3-compatible
-    bucket (django-storages) when AWS_STORAGE_BUCKET_NAME is set. Objects stay private; the
-    file view hands agents 60-second signed URLs (README, "Deploying to Render")."""
-    bucket = os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip()
-    if not bucket:
-        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    options = {
-        "bucket_name": bucket,
-        "default_acl": None,  # the bucket's own: private
-        "querystring_auth": True,  # signed URLs only
-        "querystring_expire": 60,
-        "file_overwrite": False,
-        # Files read back through the app (the customer page) spool to disk above this.
-        "max_memory_size": 2_621_440,
-        "signature_version": "s3v4",
-    }
-    for option, variable in (
-        ("endpoint_url", "AWS_S3_ENDPOINT_URL"),
-        ("region_name", "AWS_S3_REGION_NAME"),
-        ("access_key", "AWS_ACCESS_KEY_ID"),
-        ("secret_key", "AWS_SECRET_ACCESS_KEY"),
-        ("addressing_style", "AWS_S3_ADDRESSING_STYLE"),
-    ):
-        value = os.environ.get(variable, "").strip()
-        if value:
-            options[option] = value
-    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
-
-
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "attachments": attachment_storage(),
@@ -384,34 +324,6 @@ CHAT_EMAIL_BATCH_SECONDS = env_int("CHAT_EMAIL_BATCH_SECONDS", 120)
 CHAT_EMAIL_LINK_MAX_AGE_HOURS = env_int("CHAT_EMAIL_LINK_MAX_AGE_HOURS", 72)
 
 
-def parse_email_url(url: str) -> dict:
-    """Django's e-mail settings from EMAIL_URL: smtp:// (plain), smtp+tls:// (STARTTLS, port
-    587 by default), smtps:// or smtp+ssl:// (TLS from the start, port 465), console://."""
-    parsed = urlparse(url)
-    scheme = parsed.scheme.lower()
-    if scheme == "console":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
-    ports = {"smtp": 25, "smtp+tls": 587, "submission": 587, "smtps": 465, "smtp+ssl": 465}
-    if scheme not in ports or not parsed.hostname:
-        raise ImproperlyConfigured(
-            "EMAIL_URL must look like smtp+tls://user:password@smtp.example.com:587 "
-            "(schemes: smtp, smtp+tls, smtps, console)."
-        )
-    try:
-        port = parsed.port or ports[scheme]
-    except ValueError as exc:
-        raise ImproperlyConfigured("EMAIL_URL has an invalid port.") from exc
-    return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": parsed.hostname,
-        "EMAIL_PORT": port,
-        "EMAIL_HOST_USER": unquote(parsed.username or ""),
-        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
-        "EMAIL_USE_TLS": scheme in ("smtp+tls", "submission"),
-        "EMAIL_USE_SSL": scheme in ("smtps", "smtp+ssl"),
-    }
-
-
 EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "J&T Express <atendimento@localhost>")
@@ -431,17 +343,6 @@ if EMAIL_URL and not CHAT_PUBLIC_URL:
 # Client IP (rate limits, user_ip): REMOTE_ADDR, unless this many reverse proxies in front
 # of the app are trusted to append to X-Forwarded-For (Render: 2, Cloudflare and its proxy).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-
-
-def env_rate(name: str, default: str) -> str | None:
-    """A DRF throttle rate ("20/min"); "off" (or 0) means no limit."""
-    value = os.environ.get(name, "").strip() or default
-    if value.lower() in {"off", "0", "none"}:
-        return None
-    count, _sep, period = value.partition("/")
-    if not count.isdigit() or not period or period[0] not in "smhd":
-        raise ImproperlyConfigured(f"{name} must look like 20/min (or off), got {value!r}.")
-    return value
 
 
 # Rate limits per client IP and per chat. A person opens one chat per conversation and

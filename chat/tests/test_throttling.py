@@ -190,7 +190,7 @@ class TestClientIp:
 
 @pytest.mark.parametrize("value", ["lots", "10", "10/fortnight", "/min"])
 def test_a_malformed_rate_is_a_clear_configuration_error(monkeypatch, value):
-    from jtchat.settings import env_rate
+    from jtchat.env import env_rate
 
     monkeypatch.setenv("CHAT_RATE_MESSAGES_PER_IP", value)
     with pytest.raises(ImproperlyConfigured, match="CHAT_RATE_MESSAGES_PER_IP"):
@@ -198,7 +198,7 @@ def test_a_malformed_rate_is_a_clear_configuration_error(monkeypatch, value):
 
 
 def test_rates_can_be_set_or_turned_off_by_environment(monkeypatch):
-    from jtchat.settings import env_rate
+    from jtchat.env import env_rate
 
     monkeypatch.setenv("CHAT_RATE_MESSAGES_PER_IP", "120/min")
     assert env_rate("CHAT_RATE_MESSAGES_PER_IP", "60/min") == "120/min"
