@@ -5,8 +5,9 @@ it, so it asks through Django's permission API, which the policy answers:
 
 - ``has_perm("policy.manage_users")``: may create and change users at all (managers);
 - ``has_perm("policy.manage_user", target)``: may change this one (never a superuser);
-- ``has_perm("policy.change_rights", target)``: may change their groups or staff status
-  (never their own: a manager does not widen their own rights);
+- ``has_perm("policy.change_rights", target)``: may change their groups, staff status or
+  active flag (never their own: a manager neither widens their own rights nor locks
+  themselves out);
 - ``has_perm("policy.grant_group", group)``: may give this group (only one whose
   permissions they hold); superuser status and single permissions: superusers only.
 
@@ -29,7 +30,7 @@ from audit.services import Action, record
 # Sent (after commit) with ``user_id`` when a user's access may have narrowed.
 user_access_changed = Signal()
 
-RIGHTS = {"is_staff"}  # and groups
+RIGHTS = {"is_staff", "is_active"}  # and groups: nobody narrows or widens their own access
 SUPERUSER_ONLY = {"is_superuser"}  # and single permissions
 
 
@@ -67,6 +68,16 @@ def check_change(*, actor, stored, fields: set[str], groups=None, permissions=No
         _require(
             actor, "policy.grant_group", group, _("You cannot give the group %(group)s.") % {"group": group}
         )
+
+
+def password_min_length() -> int | None:
+    """The shortest password the validators (AUTH_PASSWORD_VALIDATORS) take, if they say."""
+    lengths = [
+        validator.min_length
+        for validator in password_validation.get_default_password_validators()
+        if isinstance(validator, password_validation.MinimumLengthValidator)
+    ]
+    return max(lengths, default=None)
 
 
 def validate_password(password: str, user) -> None:
@@ -159,6 +170,7 @@ def _end_sessions(user) -> None:
 __all__ = [
     "ValidationError",
     "check_change",
+    "password_min_length",
     "user_access_changed",
     "user_save",
     "user_set_password",

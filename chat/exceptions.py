@@ -51,6 +51,21 @@ class AlreadyClaimed(ChatError):
         self.agent_name = agent_name
 
 
+class AgentNotFound(ChatError):
+    status_code = 404
+    code = "agent_not_found"
+    default_message = _("Agent not found.")
+
+
+class AgentUnavailable(ChatError):
+    """The agent named cannot take a chat now (away, paused, at their limit, or not one who
+    answers chats): a conflict with that person's state, not a malformed request."""
+
+    status_code = 409
+    code = "agent_unavailable"
+    default_message = _("This agent cannot take the chat now.")
+
+
 class NotPermitted(ChatError):
     status_code = 403
     code = "not_permitted"
@@ -105,8 +120,9 @@ class FileQuotaReached(FileError):
 
 
 class LinkInvalid(ChatError):
-    """A reopen link that is forged, expired or names no chat: all answered alike."""
+    """A reopen link that is forged, expired or names no chat: all answered alike, as a
+    link that leads nowhere."""
 
-    status_code = 400
+    status_code = 404
     code = "link_invalid"
     default_message = _("This link is no longer valid. You can start a new chat.")

@@ -171,8 +171,9 @@ def may_manage_user(actor, target) -> bool:
 
 
 def may_change_rights(actor, target) -> bool:
-    """Change ``target``'s groups, permissions or staff and superuser status: never one's
-    own (a manager must not widen their own rights), never a superuser's."""
+    """Change ``target``'s groups, permissions, staff and superuser status or active flag:
+    never one's own (a manager must neither widen their own rights nor lock themselves out),
+    never a superuser's."""
     if actor.is_superuser and is_staff_member(actor):
         return True
     return may_manage_user(actor, target) and target.pk != actor.pk

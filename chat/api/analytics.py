@@ -7,12 +7,12 @@ every metric a period combines (chat.analytics.periods.summarize), plus the seed
 Numbers are raw: durations in seconds, shares as fractions from 0 to 1.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -82,6 +82,14 @@ AnalyticsSummarySerializer = type(
 )
 
 
+class QueryDateField(serializers.DateField):
+    """A day in the query string: given means it must be a day (``?to=`` is not one). DRF
+    reads an empty query value of an optional field as absent."""
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, empty)
+
+
 class _RangeFieldsMixin:
     """``from`` is a Python keyword, so the range fields are added here rather than declared."""
 
@@ -90,21 +98,25 @@ class _RangeFieldsMixin:
     def get_fields(self):
         fields = super().get_fields()
         options = {"required": self.range_required, "input_formats": ["%Y-%m-%d"]}
-        fields["from"] = serializers.DateField(help_text="First day (YYYY-MM-DD).", **options)
-        fields["to"] = serializers.DateField(help_text="Last day (YYYY-MM-DD).", **options)
+        fields["from"] = QueryDateField(help_text="First day (YYYY-MM-DD).", **options)
+        fields["to"] = QueryDateField(help_text="Last day (YYYY-MM-DD).", **options)
         return fields
 
 
+def days_before(day: date, count: int) -> date:
+    """``count`` days before ``day``, or the first day there is."""
+    return day - timedelta(days=count) if (day - date.min).days >= count else date.min
+
+
 class AnalyticsQuerySerializer(_RangeFieldsMixin, serializers.Serializer):
+    """The range asked for: a longer one than MAX_DAYS is cut to its last MAX_DAYS days, and
+    ``from`` after ``to`` is a range without days; the answer says the range it covers."""
+
     def validate(self, data):
         last = data.get("to") or yesterday()
-        first = data.get("from") or last - timedelta(days=DEFAULT_DAYS - 1)
-        if first > last:
-            raise serializers.ValidationError({"from": [_("The first day is after the last day.")]})
-        if (last - first).days + 1 > MAX_DAYS:
-            raise serializers.ValidationError(
-                {"to": [_("Ask for at most %(days)d days at a time.") % {"days": MAX_DAYS}]}
-            )
+        first = data.get("from") or days_before(last, DEFAULT_DAYS - 1)
+        if first <= last and (last - first).days + 1 > MAX_DAYS:
+            first = days_before(last, MAX_DAYS - 1)
         return {"from": first, "to": last}
 
 
@@ -138,23 +150,29 @@ class AnalyticsView(APIView):
         summary="Daily metrics and their summary for a range of days",
         description=(
             "Managers only (`chat.view_metrics`). Days are local days in the server's TIME_ZONE; "
-            f"at most {MAX_DAYS} days per call. `daily` holds the stored rows of the days that have been "
-            "computed (`manage.py compute_daily_metrics`); `summary` combines them and adds the number "
-            "of chats active right now."
+            f"at most {MAX_DAYS} days per call: a longer range is cut to its last {MAX_DAYS} days, and "
+            "`from` after `to` is a range without days (the answer's `from` and `to` say the range "
+            "it covers). `daily` holds the stored rows of the days that have been computed "
+            "(`manage.py compute_daily_metrics`); `summary` combines them and adds the number of "
+            "chats active right now."
         ),
         parameters=RANGE_PARAMETERS,
         responses={
             200: AnalyticsSerializer,
             400: OpenApiResponse(
                 ErrorSerializer,
-                description="A date that is not YYYY-MM-DD, a reversed range or too many days",
+                description="A day that is not YYYY-MM-DD",
                 examples=[
                     OpenApiExample(
-                        "Reversed range",
+                        "Não é uma data",
                         value={
-                            "error": "Some fields are invalid.",
+                            "error": "Alguns campos são inválidos.",
                             "code": "invalid",
-                            "fields": {"from": ["The first day is after the last day."]},
+                            "fields": {
+                                "to": [
+                                    "Formato inválido para data. Use um dos formatos a seguir: YYYY-MM-DD."
+                                ]
+                            },
                         },
                     )
                 ],

@@ -45,15 +45,15 @@ def exception_handler(exc, context):
         headers["Retry-After"] = str(int(exc.wait))
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
+        code = "conflict" if exc.status_code == status.HTTP_409_CONFLICT else "invalid"
         if isinstance(detail, dict):
-            fields = {
-                key: [str(item) for item in value] if isinstance(value, list) else [str(value)]
-                for key, value in detail.items()
-            }
-            body = error_body(_("Some fields are invalid."), "invalid", fields)
+            fields = {key: list(messages(value)) for key, value in detail.items()}
+            message = (
+                _("Some values are already in use.") if code == "conflict" else _("Some fields are invalid.")
+            )
+            body = error_body(message, code, fields)
         else:
-            items = detail if isinstance(detail, list) else [detail]
-            body = error_body(" ".join(str(item) for item in items), "invalid")
+            body = error_body(" ".join(messages(detail)), code)
     elif isinstance(exc, exceptions.ParseError):
         body = error_body(_("The body is not valid JSON."), "parse_error")
     else:
@@ -61,6 +61,21 @@ def exception_handler(exc, context):
         body = error_body(exc.detail, codes if isinstance(codes, str) else exc.default_code)
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def messages(detail):
+    """The texts of a field's errors: a list of them, or, for a list of values (files),
+    ``{index: [errors]}``, each text once."""
+    if isinstance(detail, dict):
+        seen = []
+        for value in detail.values():
+            seen += [text for text in messages(value) if text not in seen]
+        yield from seen
+    elif isinstance(detail, list):
+        for item in detail:
+            yield from messages(item)
+    else:
+        yield str(detail)
 
 
 def not_found(request, exception=None):

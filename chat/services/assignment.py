@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from chat import policy, selectors
-from chat.exceptions import AlreadyClaimed, InvalidInput, SessionEnded
+from chat.exceptions import AgentUnavailable, AlreadyClaimed, SessionEnded
 from chat.live import announce
 from chat.live.events import publishing_batch
 from chat.models import ChatMessage, ChatSession
@@ -58,16 +58,12 @@ def session_transfer(*, session: ChatSession, agent, to_agent, note: str = "") -
     (never shown to the customer) just before the transfer's line in the chat's story."""
     policy.require(agent, policy.TRANSFER)
     if not policy.can(to_agent, policy.REPLY):
-        raise InvalidInput(fields={"to_agent": [_("This person cannot answer chats.")]})
+        raise AgentUnavailable(_("This person cannot answer chats."))
     note = clean_note(note)
     if not selectors.is_available(to_agent):
-        raise InvalidInput(
-            fields={
-                "to_agent": [
-                    _("%(agent)s is not available now (offline, paused or at their chat limit).")
-                    % {"agent": to_agent.public_name}
-                ]
-            }
+        raise AgentUnavailable(
+            _("%(agent)s is not available now (offline, paused or at their chat limit).")
+            % {"agent": to_agent.public_name}
         )
     now = timezone.now()
     with transaction.atomic():

@@ -294,7 +294,8 @@ class TestStaffEndpoints:
         services.session_claim(session=session, agent=agent)
         url = f"/api/chat/sessions/{session.pk}/transfer/"
         assert post_json(agent_client, url, {"to_agent": other_agent.pk}).json()["agent_name"] == "Bruno"
-        assert post_json(agent_client, url, {"to_agent": 99999}).status_code == 400
+        unknown = post_json(agent_client, url, {"to_agent": 99999})
+        assert unknown.status_code == 404 and unknown.json()["code"] == "agent_not_found"
 
     def test_transfer_with_a_handover_note_for_the_agents_only(self, agent_client, agent, other_agent):
         bring_online(other_agent)
