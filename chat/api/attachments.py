@@ -75,6 +75,7 @@ class UploadView(APIView):
         return Response(result.payload, status=code)
 
 
+@extend_schema(tags=["customer"])
 class CustomerUploadView(UploadView):
     """``POST /api/chat/attachments``: the customer sends files (and a caption) as a message."""
 
@@ -111,6 +112,7 @@ class CustomerUploadView(UploadView):
         return self.answer(result)
 
 
+@extend_schema(tags=["staff"])
 class StaffUploadView(UploadView):
     """``POST /api/chat/sessions/{id}/attachments/``: an agent sends files (reply or note)."""
 
@@ -147,6 +149,7 @@ FILE_RESPONSES = {
 }
 
 
+@extend_schema(tags=["customer"])
 class AttachmentFileView(APIView):
     """``GET /api/chat/attachments/{id}`` (and ``…/thumbnail``): the file, for who may open it."""
 
@@ -160,13 +163,13 @@ class AttachmentFileView(APIView):
     )
     def get(self, request, pk):
         key = request.META.get(SESSION_HEADER)
-        if key:
+        if key is not None:  # a customer's call, even with an empty or malformed key (400)
             attachment = selectors.attachment_for_customer(key, pk)
         elif policy.is_staff_member(request.user):
             attachment = selectors.attachment_for_staff(request.user, pk)
         else:
             raise SessionNotFound()
-        return file_answer(attachment, thumbnail=self.thumbnail, redirect=not key)
+        return file_answer(attachment, thumbnail=self.thumbnail, redirect=key is None)
 
 
 class AttachmentThumbnailView(AttachmentFileView):

@@ -6,12 +6,21 @@ with the same function the live events use, so an answer and an event never diff
 """
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chat import links, payloads
 from chat.models import ChatAttachment, ChatMessage, ChatSession, Issue
 from chat.selectors import SERVICE_STATES
+from jtchat.api_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictEmailField,
+    StrictIntegerField,
+    StrictUUIDField,
+)
 
 # --- outputs ---------------------------------------------------------------------------
 
@@ -120,63 +129,106 @@ class AgentSessionSerializer(serializers.ModelSerializer):
 
 
 # --- inputs ----------------------------------------------------------------------------
+# JSON inputs use the strict fields of fields.py: the type the schema names, nothing coerced.
 
 AUTHOR_ALIASES = {"user": "customer", "customer": "customer", "agent": "agent"}
+CUSTOMER_AUTHORS = ["customer", "user"]
 
 
 class SessionOpenSerializer(serializers.Serializer):
-    customer_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    customer_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    tracking_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    topic = serializers.ChoiceField(choices=Issue.choices, required=False, allow_blank=True)
+    customer_name = StrictCharField(max_length=120, required=False, allow_blank=True)
+    customer_email = StrictEmailField(max_length=254, required=False, allow_blank=True)
+    tracking_code = StrictCharField(max_length=40, required=False, allow_blank=True)
+    topic = StrictChoiceField(choices=Issue.choices, required=False, allow_blank=True)
 
 
 class SessionKeySerializer(serializers.Serializer):
-    session_id = serializers.UUIDField(
-        required=False,
-        help_text="The customer's session key. May also be sent in the X-Chat-Session header.",
-    )
+    session_id = StrictUUIDField(help_text="The customer's session key (from opening the chat).")
 
 
-class MessageCreateSerializer(SessionKeySerializer):
-    author = serializers.ChoiceField(
-        choices=sorted(AUTHOR_ALIASES),
-        default="user",
-        help_text="`user` (or `customer`) for the customer; `agent` needs an agent's login.",
+def message_content_field():
+    """Text with at least one visible character (surrounding spaces are trimmed)."""
+    return StrictCharField(max_length=settings.CHAT_MAX_MESSAGE_LENGTH)
+
+
+@extend_schema_field({"type": "boolean", "enum": [False]})
+class FalseField(StrictBooleanField):
+    """A flag that may be sent but only as ``false`` (a customer's ``is_internal``)."""
+
+    default_error_messages = {"true": _("Customers cannot write internal notes.")}
+
+    def to_internal_value(self, data):
+        if super().to_internal_value(data):
+            self.fail("true")
+        return False
+
+
+class CustomerMessageSerializer(SessionKeySerializer):
+    """A customer's message: the seed's ``{"session_id", "author": "user", "content"}``."""
+
+    author = StrictChoiceField(
+        choices=CUSTOMER_AUTHORS, default="user", help_text="`user` (the seed's word) or `customer`."
     )
-    content = serializers.CharField(max_length=settings.CHAT_MAX_MESSAGE_LENGTH, trim_whitespace=True)
-    client_id = serializers.UUIDField(
+    content = message_content_field()
+    client_id = StrictUUIDField(
         required=False,
         allow_null=True,
         help_text="Sender-made UUID; a retried send with the same value returns the first message.",
     )
-    is_internal = serializers.BooleanField(
-        default=False, help_text="Agent-only note, never shown to the customer."
-    )
-
-
-class SessionEndSerializer(SessionKeySerializer):
-    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
-    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True)
-
-    def to_internal_value(self, data):
-        # Refuse ratings that are not whole numbers (4.5, "5 estrelas", true) with a 400.
-        rating = data.get("rating") if hasattr(data, "get") else None
-        if isinstance(rating, bool) or (isinstance(rating, float) and not rating.is_integer()):
-            raise serializers.ValidationError(
-                {"rating": [_("The rating must be a whole number from 1 to 5.")]}
-            )
-        return super().to_internal_value(data)
+    is_internal = FalseField(default=False, help_text="Always false: only agents write internal notes.")
 
 
 class AgentMessageSerializer(serializers.Serializer):
-    content = serializers.CharField(max_length=settings.CHAT_MAX_MESSAGE_LENGTH)
-    client_id = serializers.UUIDField(required=False, allow_null=True)
-    is_internal = serializers.BooleanField(default=False)
+    content = message_content_field()
+    client_id = StrictUUIDField(
+        required=False,
+        allow_null=True,
+        help_text="Sender-made UUID; a retried send with the same value returns the first message.",
+    )
+    is_internal = StrictBooleanField(default=False, help_text="Agent-only note, never shown to the customer.")
+
+
+class StaffMessageSerializer(SessionKeySerializer, AgentMessageSerializer):
+    """An agent's reply through the seed's call: needs an agent's login with the reply permission."""
+
+    author = StrictChoiceField(choices=["agent"])
+
+
+def message_create_serializer(data):
+    """The shape ``POST /api/chat/message`` reads ``data`` with: the agent's when it says
+    ``"author": "agent"``, else the customer's."""
+    agent = isinstance(data, dict) and data.get("author") == "agent"
+    return (StaffMessageSerializer if agent else CustomerMessageSerializer)(data=data)
+
+
+class SessionEndSerializer(SessionKeySerializer):
+    rating = StrictIntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    comment = StrictCharField(max_length=1000, required=False, allow_blank=True)
+
+
+BINARY = {"type": "string", "format": "binary"}
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            BINARY,
+            {
+                "type": "array",
+                "items": BINARY,
+                "minItems": 1,
+                "maxItems": settings.CHAT_ATTACHMENT_MAX_PER_MESSAGE,
+            },
+        ]
+    }
+)
+class FilesField(serializers.ListField):
+    """The ``files`` of a multipart form: one part, or the field repeated for several. On the
+    wire one file and a list of one are the same thing, and the schema says both."""
 
 
 class FilesUploadSerializer(serializers.Serializer):
-    files = serializers.ListField(
+    files = FilesField(
         child=serializers.FileField(),
         min_length=1,
         max_length=settings.CHAT_ATTACHMENT_MAX_PER_MESSAGE,
@@ -188,9 +240,8 @@ class FilesUploadSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="An optional caption.",
     )
-    client_id = serializers.UUIDField(
+    client_id = StrictUUIDField(
         required=False,
-        allow_null=True,
         help_text="Sender-made UUID; a retried upload with the same value returns the first message.",
     )
 
@@ -202,8 +253,9 @@ class StaffFilesUploadSerializer(FilesUploadSerializer):
 
 
 class TransferSerializer(serializers.Serializer):
-    to_agent = serializers.IntegerField(help_text="User id of the agent who takes the chat.")
-    note = serializers.CharField(
+    to_agent = StrictIntegerField(min_value=1, help_text="User id of the agent who takes the chat.")
+    note = StrictCharField(
+        max_length=settings.CHAT_MAX_MESSAGE_LENGTH,
         required=False,
         allow_blank=True,
         trim_whitespace=False,
@@ -239,11 +291,11 @@ class QueueStatusSerializer(serializers.Serializer):
 
 
 class ReopenSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=links.MAX_TOKEN_LENGTH, help_text="From the e-mail's link.")
+    token = StrictCharField(max_length=links.MAX_TOKEN_LENGTH, help_text="From the e-mail's link.")
 
 
 class CustomerEmailSerializer(SessionKeySerializer):
-    customer_email = serializers.EmailField(max_length=254)
+    customer_email = StrictEmailField(max_length=254)
 
 
 class CustomerSessionSerializer(PublicSessionSerializer):
@@ -276,7 +328,7 @@ __all__ = [
     "CustomerSessionSerializer",
     "ErrorSerializer",
     "FilesUploadSerializer",
-    "MessageCreateSerializer",
+    "CustomerMessageSerializer",
     "MessageListSerializer",
     "MessageSerializer",
     "QueueStatusSerializer",
@@ -284,6 +336,7 @@ __all__ = [
     "SessionEndSerializer",
     "SessionKeySerializer",
     "SessionOpenSerializer",
+    "StaffMessageSerializer",
     "StaffFilesUploadSerializer",
     "TransferSerializer",
 ]

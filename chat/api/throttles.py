@@ -65,10 +65,13 @@ class MessageSessionThrottle(ChatRateThrottle):
 
     scope = "message_session"
 
-    def get_cache_key(self, request, view):
+    def session_key(self, request):
+        """Where the call carries the key: a message's JSON body."""
         data = request.data
-        raw = data.get("session_id") if isinstance(data, dict) else None
-        raw = raw or request.META.get(SESSION_HEADER)
+        return data.get("session_id") if isinstance(data, dict) else None
+
+    def get_cache_key(self, request, view):
+        raw = self.session_key(request)
         if not isinstance(raw, str):
             return None
         try:
@@ -81,15 +84,8 @@ class MessageSessionThrottle(ChatRateThrottle):
 
 class UploadSessionThrottle(MessageSessionThrottle):
     """Files sent into one chat count with its messages. The key is read from the
-    ``X-Chat-Session`` header only, so that a flood is refused before its upload is read."""
+    ``X-Chat-Session`` header, as uploads carry it, so that a flood is refused before its
+    upload is read."""
 
-    def get_cache_key(self, request, view):
-        raw = request.META.get(SESSION_HEADER)
-        if not isinstance(raw, str):
-            return None
-        try:
-            key = uuid.UUID(raw.strip())
-        except ValueError:
-            return None
-        ident = hashlib.sha256(key.bytes).hexdigest()[:32]
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+    def session_key(self, request):
+        return request.META.get(SESSION_HEADER)

@@ -3,7 +3,14 @@
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
@@ -12,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import policy, selectors, services
-from chat.exceptions import InvalidInput, LinkInvalid
+from chat.exceptions import AgentNotFound, InvalidInput, LinkInvalid
 from chat.live import presence
 from chat.live.tickets import TICKET_MAX_AGE_SECONDS, issue_agent_ticket
 from chat.models import ChatMessage, ChatSession
@@ -23,18 +30,43 @@ from .permissions import requires
 from .throttles import MessageIPThrottle, MessageSessionThrottle, SessionOpenIPThrottle
 
 SESSION_HEADER = "HTTP_X_CHAT_SESSION"
+# Where the customer's key travels: calls with a JSON body take it there as `session_id` (the
+# seed's contract); calls without one (reads, uploads) in this header. Never in a URL.
 SESSION_HEADER_PARAM = OpenApiParameter(
     "X-Chat-Session",
     OpenApiTypes.UUID,
     OpenApiParameter.HEADER,
-    description="The customer's session key (instead of `session_id` in the body).",
+    required=True,
+    description="The customer's session key (`session_id` from opening the chat).",
 )
+OPTIONAL_SESSION_HEADER_PARAM = OpenApiParameter(
+    "X-Chat-Session",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
+    description="The customer's session key: with it, the answer adds the chat's place in the queue.",
+)
+MAX_MESSAGE_ID = 2**63 - 1
 AFTER_PARAM = OpenApiParameter(
     "after",
-    OpenApiTypes.INT,
+    {"type": "integer", "minimum": 0, "maximum": MAX_MESSAGE_ID},
     OpenApiParameter.QUERY,
     description="Return only messages with a greater id (the catch-up cursor).",
 )
+MESSAGE_CREATE = PolymorphicProxySerializer(
+    component_name="MessageCreate",
+    serializers=[s.CustomerMessageSerializer, s.StaffMessageSerializer],
+    resource_type_field_name=None,
+)
+
+
+# Request examples (Portuguese, as customers and agents write): the docs page shows them and
+# the fuzzing's examples phase sends them.
+EXAMPLE_KEY = "5f0c2a9e-8d1b-4c3a-9e7f-2b6d4a1c8e30"
+EXAMPLE_CLIENT_ID = "0b8f6c1e-3a2d-4e5f-8a9b-7c6d5e4f3a21"
+
+
+def example(name: str, value: dict) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True)
 
 
 def errors(*codes: int) -> dict:
@@ -51,17 +83,18 @@ def errors(*codes: int) -> dict:
 
 
 def parse_after(request) -> int:
-    raw = request.query_params.get("after", "0") or "0"
-    if not raw.isdigit() or len(raw) > 18:
+    raw = request.query_params.get("after", "0")
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_MESSAGE_ID:
         raise InvalidInput(fields={"after": [_("Must be a whole number, 0 or more.")]})
     return int(raw)
 
 
+@extend_schema(tags=["customer"])
 class CustomerChatViewSet(viewsets.ViewSet):
     """The customer's side: the seed's three calls plus state, history and queue.
 
-    The customer is whoever holds the chat's ``session_id``, sent in the JSON body or in
-    the ``X-Chat-Session`` header, never in the URL.
+    The customer is whoever holds the chat's ``session_id``: calls with a JSON body carry it
+    there, the others in the ``X-Chat-Session`` header; never in the URL.
     """
 
     permission_classes = [AllowAny]
@@ -80,11 +113,10 @@ class CustomerChatViewSet(viewsets.ViewSet):
         documented way: ``request.user`` then signs in, CSRF check included). A customer's
         calls never ask; only an agent's post through this door does."""
 
-    def _session_key(self, request, body_value=None):
-        return body_value or request.META.get(SESSION_HEADER)
-
-    def _customer_session(self, request, body_value=None) -> ChatSession:
-        return selectors.customer_session(self._session_key(request, body_value))
+    @staticmethod
+    def _header_session(request) -> ChatSession:
+        """The chat named by the X-Chat-Session header: 400 without it or malformed, 404 unknown."""
+        return selectors.customer_session(request.META.get(SESSION_HEADER))
 
     def _session_answer(self, session: ChatSession, code=status.HTTP_200_OK) -> Response:
         queue = selectors.queue_status(session)
@@ -95,9 +127,20 @@ class CustomerChatViewSet(viewsets.ViewSet):
         request=s.SessionOpenSerializer,
         responses={201: s.CustomerSessionSerializer, **errors(400, 413, 415, 429)},
         summary="Open a chat",
+        examples=[
+            example("Sem dados", {}),
+            example(
+                "Com nome e rastreio",
+                {
+                    "customer_name": "Maria Souza",
+                    "tracking_code": "JT0012345678BR",
+                    "topic": "atraso_entrega",
+                },
+            ),
+        ],
     )
     def open(self, request):
-        serializer = s.SessionOpenSerializer(data=request.data or {})
+        serializer = s.SessionOpenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_open(
             **serializer.validated_data,
@@ -112,23 +155,33 @@ class CustomerChatViewSet(viewsets.ViewSet):
         summary="The customer's chat and place in the queue",
     )
     def current(self, request):
-        return self._session_answer(self._customer_session(request))
+        return self._session_answer(self._header_session(request))
 
     @extend_schema(
-        request=s.MessageCreateSerializer,
-        parameters=[SESSION_HEADER_PARAM],
+        request=MESSAGE_CREATE,
         responses={
             201: s.MessageSerializer,
             200: OpenApiResponse(s.MessageSerializer, description="A retried client_id: the first message"),
             **errors(400, 403, 404, 409, 413, 415, 429),
         },
         summary="Send a message",
+        examples=[
+            example(
+                "Mensagem do cliente",
+                {
+                    "session_id": EXAMPLE_KEY,
+                    "author": "user",
+                    "content": "Olá, minha encomenda está parada há 5 dias.",
+                    "client_id": EXAMPLE_CLIENT_ID,
+                },
+            ),
+        ],
     )
     def post_message(self, request):
-        serializer = s.MessageCreateSerializer(data=request.data)
+        serializer = s.message_create_serializer(request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        key = self._session_key(request, data.get("session_id"))
+        key = data["session_id"]
         if s.AUTHOR_ALIASES[data["author"]] == ChatMessage.Author.AGENT:
             policy.require(request.user, policy.REPLY)
             result = services.agent_message_post(
@@ -139,8 +192,6 @@ class CustomerChatViewSet(viewsets.ViewSet):
                 is_internal=data["is_internal"],
             )
         else:
-            if data["is_internal"]:
-                raise InvalidInput(fields={"is_internal": [_("Customers cannot write internal notes.")]})
             result = services.customer_message_post(
                 session_key=key, content=data["content"], client_id=data.get("client_id")
             )
@@ -153,18 +204,18 @@ class CustomerChatViewSet(viewsets.ViewSet):
         summary="History and catch-up",
     )
     def messages(self, request):
-        session = self._customer_session(request)
+        session = self._header_session(request)
         messages = selectors.messages_after(session=session, after=parse_after(request))
         presence.customer_polled(session.pk)  # a page without a socket is still here
         return Response({"messages": s.MessageSerializer(messages, many=True).data, "status": session.status})
 
     @extend_schema(
         request=s.ReopenSerializer,
-        responses={200: s.CustomerSessionSerializer, **errors(400, 413, 415, 429)},
+        responses={200: s.CustomerSessionSerializer, **errors(400, 404, 413, 415, 429)},
         summary="Come back to a chat through a reply e-mail's link",
         description="Trades the link's signed, expiring token for the chat (with its `session_id`, "
         "which the page keeps as for any chat). A chat closed for inactivity opens again. A "
-        "forged, expired or unknown token gets 400 `link_invalid`, whatever the reason.",
+        "forged, expired or unknown token gets 404 `link_invalid`, whatever the reason.",
     )
     def reopen(self, request):
         serializer = s.ReopenSerializer(data=request.data)
@@ -175,29 +226,34 @@ class CustomerChatViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=s.CustomerEmailSerializer,
-        parameters=[SESSION_HEADER_PARAM],
         responses={200: s.CustomerSessionSerializer, **errors(400, 404, 409, 413, 415, 429)},
         summary="Give the e-mail address the answer may be sent to",
+        examples=[example("E-mail", {"session_id": EXAMPLE_KEY, "customer_email": "maria@example.com"})],
     )
     def set_email(self, request):
         serializer = s.CustomerEmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        session = self._customer_session(request, data.get("session_id"))
+        session = selectors.customer_session(data["session_id"])
         session = services.session_set_customer_email(session=session, customer_email=data["customer_email"])
         return self._session_answer(session)
 
     @extend_schema(
         request=s.SessionEndSerializer,
-        parameters=[SESSION_HEADER_PARAM],
         responses={200: s.CustomerSessionSerializer, **errors(400, 404, 409, 413, 415)},
         summary="End the chat and rate it 1–5",
+        examples=[
+            example(
+                "Nota e comentário",
+                {"session_id": EXAMPLE_KEY, "rating": 5, "comment": "Resolveram rápido, obrigada!"},
+            )
+        ],
     )
     def end(self, request):
         serializer = s.SessionEndSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        session = self._customer_session(request, data.get("session_id"))
+        session = selectors.customer_session(data["session_id"])
         session = services.session_end(
             session=session,
             ended_by=ChatSession.EndedBy.CUSTOMER,
@@ -207,16 +263,17 @@ class CustomerChatViewSet(viewsets.ViewSet):
         return self._session_answer(session)
 
     @extend_schema(
-        parameters=[SESSION_HEADER_PARAM],
+        parameters=[OPTIONAL_SESSION_HEADER_PARAM],
         responses={200: s.QueueStatusSerializer, **errors(400, 404)},
         summary="How the service stands: available agents, waiting chats, the customer's position",
     )
     def queue(self, request):
         key = request.META.get(SESSION_HEADER)
-        session = selectors.customer_session(key) if key else None
+        session = selectors.customer_session(key) if key is not None else None
         return Response(selectors.queue_status(session))
 
 
+@extend_schema(tags=["staff"])
 class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Agents' view of chats: list, detail, transcript, reply, claim, transfer, end."""
 
@@ -266,6 +323,13 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             **errors(400, 403, 404, 409, 413, 415),
         },
         summary="Reply (or write an internal note)",
+        examples=[
+            example(
+                "Resposta",
+                {"content": "Oi, Maria! Já localizei sua encomenda.", "client_id": EXAMPLE_CLIENT_ID},
+            ),
+            example("Nota interna", {"content": "Pedir foto da etiqueta.", "is_internal": True}),
+        ],
     )
     @action(detail=True, methods=["get", "post"])
     def messages(self, request, pk=None):
@@ -297,7 +361,9 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response(s.AgentSessionSerializer(session).data)
 
     @extend_schema(
-        request=s.TransferSerializer, responses={200: s.AgentSessionSerializer, **errors(400, 403, 404, 409)}
+        request=s.TransferSerializer,
+        responses={200: s.AgentSessionSerializer, **errors(400, 403, 404, 409)},
+        examples=[example("Para outro agente", {"to_agent": 7, "note": "Cliente pediu reembolso."})],
     )
     @action(detail=True, methods=["post"], permission_classes=[requires(policy.TRANSFER)])
     def transfer(self, request, pk=None):
@@ -305,7 +371,7 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         serializer.is_valid(raise_exception=True)
         to_agent = get_user_model().objects.filter(pk=serializer.validated_data["to_agent"]).first()
         if to_agent is None:
-            raise InvalidInput(fields={"to_agent": [_("Agent not found.")]})
+            raise AgentNotFound()
         session = services.session_transfer(
             session=self._session(policy.TRANSFER),
             agent=request.user,
@@ -323,6 +389,7 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response(s.AgentSessionSerializer(session).data)
 
 
+@extend_schema(tags=["staff"])
 class AgentTicketView(APIView):
     """A short-lived ticket for the agent socket, for when sockets are served from another host.
 

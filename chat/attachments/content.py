@@ -67,11 +67,16 @@ def accepted_formats_text() -> str:
     return _("%(photos)s photos, or PDF documents") % {"photos": get_text_list(photos, _("or"))}
 
 
+def accepted_content_types() -> list[str]:
+    """The media types of the files taken (the schema's upload encoding says them)."""
+    formats = [JPEG, PNG, WEBP] + ([HEIF] if heif_supported() else []) + [PDF]
+    return [accepted.content_type for accepted in formats]
+
+
 def browser_accept() -> str:
     """The file picker's ``accept``: types and extensions, for phones that know one or the other."""
-    types = [JPEG.content_type, PNG.content_type, WEBP.content_type, PDF.content_type]
+    types = accepted_content_types() + (["image/heif"] if heif_supported() else [])
     extensions = [".jpg", ".jpeg", ".png", ".webp", ".pdf"]
     if heif_supported():
-        types += ["image/heic", "image/heif"]
         extensions += [".heic", ".heif"]
     return ",".join(types + extensions)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from chat import links, policy
 from chat.exceptions import InvalidInput, LinkInvalid, SessionNotFound
 from chat.models import ChatAttachment, ChatMessage, ChatSession, ReplyEmail
+from jtchat.api_fields import UUID_TEXT
 
 Status = ChatSession.Status
 TRANSCRIPT_LIMIT = 500
@@ -20,10 +21,9 @@ def parse_session_key(value) -> uuid.UUID:
         return value
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(fields={"session_id": [_("Send the chat's session_id.")]})
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError as exc:
-        raise InvalidInput(fields={"session_id": [_("Invalid session_id.")]}) from exc
+    if not UUID_TEXT.match(value.strip()):
+        raise InvalidInput(fields={"session_id": [_("Invalid session_id.")]})
+    return uuid.UUID(value.strip())
 
 
 def customer_session(session_key) -> ChatSession:

@@ -181,7 +181,7 @@ def test_a_reply_by_email_brings_the_customer_back_through_a_real_mail_server(
         finally:
             signing.time.time = original
         answer = httpx.post(f"{server.url}/api/chat/reopen", json={"token": expired})
-        assert answer.status_code == 400 and answer.json()["code"] == "link_invalid"
+        assert answer.status_code == 404 and answer.json()["code"] == "link_invalid"
         assert str(chat.session_id) not in answer.text
     finally:
         for context in contexts:

@@ -317,7 +317,7 @@ class TestReopen:
     )
     def test_garbage_is_refused_alike(self, client, token):
         response = reopen(client, token)
-        assert response.status_code == 400
+        assert response.status_code == 404
         assert response.json()["code"] == "link_invalid"
 
     def test_forged_expired_and_foreign_tokens_are_refused_alike(
@@ -350,7 +350,7 @@ class TestReopen:
         bodies = {(answer.status_code, answer.content) for answer in answers}
         assert len(bodies) == 1, bodies  # nothing tells one case from another
         [(code, content)] = bodies
-        assert code == 400 and b"link_invalid" in content
+        assert code == 404 and b"link_invalid" in content
         assert str(other.session_id).encode() not in content
 
     def test_a_chat_closed_for_inactivity_opens_again(

@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
 from chat.models import ChatSession
+from chat.tests import files
 from jtchat.network import client_ip
 
 pytestmark = pytest.mark.django_db
@@ -91,13 +92,13 @@ class TestSendingMessages:
         assert_throttled(send(Client(), key, "três", REMOTE_ADDR="203.0.113.3"))
         assert ChatSession.objects.get(session_id=key).messages.count() == 2
 
-    def test_the_session_key_in_the_header_counts_the_same(self, limits):
+    def test_files_count_with_the_chats_messages(self, limits):
         key = self._chat()
-        body = json.dumps({"author": "user", "content": "oi"})
         for _ in range(2):
-            response = Client().post("/api/chat/message", body, content_type=JSON, HTTP_X_CHAT_SESSION=key)
-            assert response.status_code == 201
-        assert_throttled(send(Client(), key))
+            assert send(Client(), key).status_code == 201
+        photo = files.upload("a.png", files.png_bytes(), "image/png")
+        upload = Client().post("/api/chat/attachments", {"files": [photo]}, HTTP_X_CHAT_SESSION=key)
+        assert_throttled(upload)
 
     def test_other_chats_are_not_slowed_by_a_flooded_one(self, limits):
         flooded, quiet = self._chat(REMOTE_ADDR="203.0.113.1"), self._chat(REMOTE_ADDR="203.0.113.2")

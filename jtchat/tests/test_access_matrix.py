@@ -356,11 +356,19 @@ def client_for(role: str, world) -> Client:
     return client
 
 
-def answer(client: Client, case: Case, ids: dict) -> int:
+def fill(value, ids: dict, json: bool):
+    """A row's value with its ``{id}`` placeholders filled; in a JSON body an id is a number."""
+    if not isinstance(value, str):
+        return value
+    filled = value.format(**ids)
+    return int(filled) if json and value.startswith("{") and filled.isdigit() else filled
+
+
+def answer(client: Client, case: Case, ids: dict, chat_key: str | None = None) -> int:
     path = case.path.format(**ids)
-    data = {
-        key: str(value).format(**ids) if isinstance(value, str) else value for key, value in case.data.items()
-    }
+    data = {key: fill(value, ids, json=path.startswith("/api/")) for key, value in case.data.items()}
+    if chat_key and case.method == "post" and path.startswith("/api/chat/") and not case.files:
+        data = {"session_id": chat_key, **data}  # a customer's JSON call carries the key in its body
     if case.method == "get":
         return client.get(path).status_code
     if case.files:
@@ -385,7 +393,8 @@ def test_each_role_gets_the_answer_the_table_gives(route, world):
     for case in ROWS[route]:
         for role in ROLES:
             with transaction.atomic():  # every cell on the same data
-                got = answer(clients[role], case, world["ids"])
+                key = str(world["chats"][role].session_id) if role in CUSTOMERS else None
+                got = answer(clients[role], case, world["ids"], key)
                 transaction.set_rollback(True)
             if got != case.expected[role]:
                 wrong.append(

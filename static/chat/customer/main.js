@@ -156,7 +156,7 @@ async function reopen(token) {
     showStartView();
   }
   start.showError("");
-  showPageNotice(answer && answer.status === 400 ? S.link_invalid : status.errorText(answer || {}));
+  showPageNotice(answer && answer.status === 404 ? S.link_invalid : status.errorText(answer || {}));
 }
 
 function beginConversation(opened) {

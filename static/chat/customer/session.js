@@ -2,7 +2,8 @@
  * The chat this page holds: its secret key (kept in localStorage as jtchat.session so a
  * reload keeps the conversation), what the server said about it (status, agent, rating)
  * and its queue position. Every API call that acts as the customer goes through call(),
- * which sends the key in the X-Chat-Session header (never in a URL).
+ * which sends the key as the API's contract says: as session_id in a JSON body, in the
+ * X-Chat-Session header on calls without one (never in a URL).
  *
  * Other modules listen: "change" (state or queue changed), "ended" (first: bool),
  * "lost" (the server no longer knows the chat), "network" (down: bool).
@@ -50,7 +51,10 @@ export function storedKey() {
 
 /** An API call as this customer. Never throws (see lib/http.js). */
 export function call(method, url, body) {
-  return request(method, url, { json: body, headers: key ? { "X-Chat-Session": key } : {} });
+  if (body !== undefined) {
+    return request(method, url, { json: key ? { session_id: key, ...body } : body });
+  }
+  return request(method, url, { headers: key ? { "X-Chat-Session": key } : {} });
 }
 
 /** A chat the server just opened. */
