@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-.PHONY: run test lint bench bench-http bench-live bench-workspace clean
+.PHONY: run test lint fuzz bench bench-http bench-live bench-workspace clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The API fuzzed from outside: schemathesis against bin/serve-web, every phase and check, as
+# an anonymous visitor, a customer and a signed-in manager; prints its seed. README, "The API".
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python -m chat.tests.fuzzing.run --max-examples 100 $(FUZZ_ARGS)
 
 # POST /api/chat/message under gunicorn (production settings) next to the framework's floor,
 # on PostgreSQL (jt_bench_http) and Redis, with wrk: README, "Performance: HTTP".

@@ -250,7 +250,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["chat.api.permissions.Nobody"],
     "DEFAULT_PARSER_CLASSES": ["chat.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "jtchat.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "chat.api.schema.ChatAutoSchema",
     "EXCEPTION_HANDLER": "chat.api.errors.exception_handler",
@@ -259,13 +259,19 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "JT Chat API",
-    "DESCRIPTION": "Live customer-service chat for J&T Express Brazil.",
+    # The docs page's first page: the customer's and the desk's flows, in Portuguese.
+    "DESCRIPTION": (BASE_DIR / "docs" / "api.md").read_text(encoding="utf-8"),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "chat.api.schema.add_links",
+        "chat.api.schema.describe_uploads",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "IssueEnum": "chat.models.Issue",
         "ParticipantEnum": "chat.models.ChatMessage.Author",  # also ended_by
