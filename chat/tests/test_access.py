@@ -104,6 +104,26 @@ class TestTheFiveLeaks:
         assert "comum" in said and "numérica" in said  # Django's validators, in pt-BR
         assert not django_user_model.objects.filter(username="novo").exists()
 
+    def test_nobody_changes_their_own_access_but_may_change_their_own_password(self, manager):
+        api = signed_in(manager)
+        me = f"/api/users/{manager.pk}/"
+        for change in ({"is_active": False}, {"is_staff": False}, {"groups": []}):
+            refused = post_json(api, me, change, "patch")
+            assert refused.status_code == 403, change
+        changed = post_json(api, me, {"password": "nova-senha-da-gabi-42"}, "patch")
+        assert changed.status_code == 200
+        assert api.get("/api/users/").status_code == 200  # still signed in, as after the admin's form
+        manager.refresh_from_db()
+        assert manager.is_active and manager.check_password("nova-senha-da-gabi-42")
+
+    def test_a_username_takes_letters_digits_and_symbols_the_schema_can_say(self, manager):
+        api = signed_in(manager)
+        for name in ("joão", "ana maria", "ana\x00"):
+            answer = post_json(api, "/api/users/", {"username": name, "password": "entrega-rapida-77"})
+            assert answer.status_code == 400 and "username" in answer.json()["fields"], name
+        ok = post_json(api, "/api/users/", {"username": "joao.silva+sp@jt", "password": "entrega-rapida-77"})
+        assert ok.status_code == 201
+
     def test_opening_a_conversation_changes_nothing(self, agent, chat):
         services.session_claim(session=chat, agent=agent)
         services.customer_message_post(session_key=chat.session_id, content="ainda aqui")

@@ -285,3 +285,12 @@ def test_a_transfer_to_someone_absent_or_unknown_says_which(agent, other_agent, 
 def test_a_reopen_link_that_leads_nowhere_is_404():
     answer = Client().post("/api/chat/reopen", {"token": "forjado"}, content_type="application/json")
     assert answer.status_code == 404 and answer.json()["code"] == "link_invalid"
+
+
+def test_the_docs_page_shows_both_flows_in_portuguese(schema, client):
+    description = schema["info"]["description"]
+    assert "## Fluxo do cliente" in description and "## Fluxo da mesa (agentes)" in description
+    assert "POST /api/chat/sessions/{id}/claim/" in description
+    examples = operation(schema, "/api/chat/message", "post")["requestBody"]["content"]["application/json"]
+    assert examples["examples"]["MensagemDoCliente"]["value"]["content"].startswith("Olá")
+    assert client.get("/api/docs/").status_code == 200
