@@ -164,6 +164,12 @@ UPLOAD_KEY = "$request.header.X-Chat-Session"
 FIRST_RESULT = "$response.body#/results/0/id"
 THIS_OBJECT = "$response.body#/id"
 SAME_OBJECT = "$request.path.id"
+
+
+def path_id(expression: str) -> dict:
+    return {"parameters": {"path.id": expression}}
+
+
 LINKS = {
     ("chat_session_create", "201"): CUSTOMER_FLOW,
     ("chat_reopen_create", "200"): CUSTOMER_FLOW,
@@ -178,28 +184,28 @@ LINKS = {
         ),
     },
     ("chat_sessions_list", "200"): {
-        "Detail": ("chat_sessions_retrieve", {"parameters": {"path.id": FIRST_RESULT}}),
-        "Transcript": ("chat_sessions_messages_retrieve", {"parameters": {"path.id": FIRST_RESULT}}),
-        "Claim": ("chat_sessions_claim_create", {"parameters": {"path.id": FIRST_RESULT}}),
+        "Detail": ("chat_sessions_retrieve", path_id(FIRST_RESULT)),
+        "Transcript": ("chat_sessions_messages_retrieve", path_id(FIRST_RESULT)),
+        "Claim": ("chat_sessions_claim_create", path_id(FIRST_RESULT)),
     },
     ("chat_sessions_claim_create", "200"): {
-        "Reply": ("chat_sessions_messages_create", {"parameters": {"path.id": THIS_OBJECT}}),
-        "SendFiles": ("chat_sessions_attachments_create", {"parameters": {"path.id": THIS_OBJECT}}),
-        "Transfer": ("chat_sessions_transfer_create", {"parameters": {"path.id": THIS_OBJECT}}),
-        "End": ("chat_sessions_end_create", {"parameters": {"path.id": THIS_OBJECT}}),
+        "Reply": ("chat_sessions_messages_create", path_id(THIS_OBJECT)),
+        "SendFiles": ("chat_sessions_attachments_create", path_id(THIS_OBJECT)),
+        "Transfer": ("chat_sessions_transfer_create", path_id(THIS_OBJECT)),
+        "End": ("chat_sessions_end_create", path_id(THIS_OBJECT)),
     },
     ("chat_sessions_messages_create", "201"): {
-        "Transcript": ("chat_sessions_messages_retrieve", {"parameters": {"path.id": SAME_OBJECT}}),
-        "End": ("chat_sessions_end_create", {"parameters": {"path.id": SAME_OBJECT}}),
+        "Transcript": ("chat_sessions_messages_retrieve", path_id(SAME_OBJECT)),
+        "End": ("chat_sessions_end_create", path_id(SAME_OBJECT)),
     },
     ("users_list", "200"): {
-        "Detail": ("users_retrieve", {"parameters": {"path.id": FIRST_RESULT}}),
-        "Change": ("users_partial_update", {"parameters": {"path.id": FIRST_RESULT}}),
+        "Detail": ("users_retrieve", path_id(FIRST_RESULT)),
+        "Change": ("users_partial_update", path_id(FIRST_RESULT)),
     },
     ("users_create", "201"): {
-        "Detail": ("users_retrieve", {"parameters": {"path.id": THIS_OBJECT}}),
-        "Change": ("users_partial_update", {"parameters": {"path.id": THIS_OBJECT}}),
-        "Replace": ("users_update", {"parameters": {"path.id": THIS_OBJECT}}),
+        "Detail": ("users_retrieve", path_id(THIS_OBJECT)),
+        "Change": ("users_partial_update", path_id(THIS_OBJECT)),
+        "Replace": ("users_update", path_id(THIS_OBJECT)),
     },
 }
 

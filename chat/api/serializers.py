@@ -163,6 +163,14 @@ class FalseField(StrictBooleanField):
         return False
 
 
+def client_id_field():
+    return StrictUUIDField(
+        required=False,
+        allow_null=True,
+        help_text="Sender-made UUID; a retried send with the same value returns the first message.",
+    )
+
+
 class CustomerMessageSerializer(SessionKeySerializer):
     """A customer's message: the seed's ``{"session_id", "author": "user", "content"}``."""
 
@@ -170,21 +178,13 @@ class CustomerMessageSerializer(SessionKeySerializer):
         choices=CUSTOMER_AUTHORS, default="user", help_text="`user` (the seed's word) or `customer`."
     )
     content = message_content_field()
-    client_id = StrictUUIDField(
-        required=False,
-        allow_null=True,
-        help_text="Sender-made UUID; a retried send with the same value returns the first message.",
-    )
+    client_id = client_id_field()
     is_internal = FalseField(default=False, help_text="Always false: only agents write internal notes.")
 
 
 class AgentMessageSerializer(serializers.Serializer):
     content = message_content_field()
-    client_id = StrictUUIDField(
-        required=False,
-        allow_null=True,
-        help_text="Sender-made UUID; a retried send with the same value returns the first message.",
-    )
+    client_id = client_id_field()
     is_internal = StrictBooleanField(default=False, help_text="Agent-only note, never shown to the customer.")
 
 

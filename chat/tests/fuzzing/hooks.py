@@ -37,6 +37,8 @@ DATA = (
     json.loads(Path(os.environ["JTCHAT_FUZZ_DATA"]).read_text()) if "JTCHAT_FUZZ_DATA" in os.environ else {}
 )
 REAL_VALUE_PROBABILITY = 0.85
+# The run's seed also drives which values are replaced, so a seed repeats a run.
+RANDOM = random.Random(os.environ.get("JTCHAT_FUZZ_SEED"))
 LOGIN_COOKIES = ("sessionid", "csrftoken")
 UUID_TEXT = re.compile(r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 PNG_1X1 = bytes.fromhex(
@@ -88,7 +90,7 @@ KEY_OF_CASE: dict[str, str] = {}  # case id -> the key before_call put in it
 
 
 def _real(values):
-    return random.choice(values) if values and random.random() < REAL_VALUE_PROBABILITY else None
+    return RANDOM.choice(values) if values and RANDOM.random() < REAL_VALUE_PROBABILITY else None
 
 
 def _is_id(value) -> bool:
@@ -97,7 +99,7 @@ def _is_id(value) -> bool:
 
 def _swap_key(case) -> str | None:
     """Put the held chat's key where a well-formed key was generated; the key used."""
-    if IDENTITY == "anonymous" or random.random() >= REAL_VALUE_PROBABILITY:
+    if IDENTITY == "anonymous" or RANDOM.random() >= REAL_VALUE_PROBABILITY:
         return None
     header = case.headers.get("X-Chat-Session") if case.headers else None
     in_body = isinstance(case.body, dict) and isinstance(case.body.get("session_id"), str)
@@ -228,7 +230,7 @@ def _strong_password(case) -> None:
     body = case.body if isinstance(case.body, dict) else {}
     password = body.get("password")
     if case.operation.path.startswith("/api/users/") and isinstance(password, str) and len(password) >= 8:
-        body["password"] = "Senha-" + "".join(random.choices("abcdefghjkmnpqrstuvwxyz23456789", k=16))
+        body["password"] = "Senha-" + "".join(RANDOM.choices("abcdefghjkmnpqrstuvwxyz23456789", k=16))
 
 
 @schemathesis.hook

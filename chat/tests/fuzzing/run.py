@@ -184,6 +184,50 @@ class SignedIn:
         return self.client.get(path, headers=self.headers()).raise_for_status()
 
 
+class AgentOnline:
+    """The other agent's open inbox: an agent socket on bin/serve-ws, held in a thread, so
+    that the agent counts as online and chats can be transferred to them (real presence).
+    It closes by itself if the run deactivates that agent."""
+
+    def __init__(self, ws_url: str, origin: str, agent: SignedIn):
+        import threading
+
+        self.ws_url, self.origin = ws_url, origin
+        self.ticket = agent.get("/api/chat/agent-ticket").json()["ticket"]
+        self.ready = threading.Event()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+        self.thread.start()
+        if not self.ready.wait(30):
+            raise RuntimeError("the agent socket did not open")
+
+    def _hold(self) -> None:
+        import asyncio
+
+        import websockets
+
+        async def hold():
+            async with websockets.connect(f"{self.ws_url}/ws/agents/", origin=self.origin) as socket:
+                await socket.send(json.dumps({"type": "hello", "ticket": self.ticket}))
+                while json.loads(await socket.recv())["type"] != "ready":
+                    pass
+                self.ready.set()
+                while not self.stopped.is_set():
+                    try:
+                        await asyncio.wait_for(socket.recv(), 0.5)
+                    except TimeoutError:
+                        continue
+
+        try:
+            asyncio.run(hold())
+        except websockets.ConnectionClosed:
+            pass
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=10)
+
+
 def seed(base: str, manager: SignedIn, secret_key: str) -> dict:
     """Chats (some with a photo) opened through the API, and what the hooks need of them."""
     from django.core.signing import TimestampSigner
@@ -233,7 +277,12 @@ def run_identity(identity: str, base: str, data_path: Path, args) -> int:
     if args.max_time:
         command.append(f"--max-time={args.max_time}")
     env = dict(os.environ, SCHEMATHESIS_HOOKS="chat.tests.fuzzing.hooks")
-    env.update(JTCHAT_FUZZ_IDENTITY=identity, JTCHAT_FUZZ_DATA=str(data_path), PYTHONPATH=str(BASE_DIR))
+    env.update(
+        JTCHAT_FUZZ_IDENTITY=identity,
+        JTCHAT_FUZZ_DATA=str(data_path),
+        JTCHAT_FUZZ_SEED=str(args.seed),
+        PYTHONPATH=str(BASE_DIR),
+    )
     log(f"identity {identity}: {' '.join(command[3:])}")
     return subprocess.run(command, cwd=data_path.parent, env=env).returncode
 
@@ -252,25 +301,34 @@ def main(argv: list[str] | None = None) -> int:
 
     directory = Path(tempfile.mkdtemp(prefix="jtchat-fuzz-"))
     database = Database(args.database_url, directory)
-    port = free_port()
+    port, ws_port = free_port(), free_port()
     env = server_env(database, args.redis_url, directory, port)
     base = f"http://127.0.0.1:{port}"
     database.create()
-    server = None
+    servers, online = [], None
     try:
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "collectstatic", "--noinput", "-v0")  # the build step: the login page needs it
         password = secrets.token_urlsafe(16)
         manage(env, "shell", "-c", CREATE_USERS.format(users=[MANAGER, AGENT], password=password))
-        server = subprocess.Popen(
-            [str(BASE_DIR / "bin" / "serve-web")],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=(directory / "server.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        wait_for(f"{base}/healthz", server)
+        log_file = (directory / "server.log").open("wb")
+        for command, extra in (
+            ("serve-web", {}),
+            ("serve-ws", {"PORT": str(ws_port), "WEB_CONCURRENCY": "1"}),
+        ):
+            servers.append(
+                subprocess.Popen(
+                    [str(BASE_DIR / "bin" / command)],
+                    cwd=BASE_DIR,
+                    env={**env, **extra},
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        wait_for(f"{base}/healthz", servers[0])
+        wait_for(f"http://127.0.0.1:{ws_port}/healthz", servers[1])
         manager = SignedIn(base, MANAGER[0], password)
+        online = AgentOnline(f"ws://127.0.0.1:{ws_port}", base, SignedIn(base, AGENT[0], password))
         data_path = directory / "data.json"
         data_path.write_text(json.dumps(seed(base, manager, env["SECRET_KEY"])))
         failed = [
@@ -286,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
             print((directory / "server.log").read_text(errors="replace")[-20000:], flush=True)
         return 1 if failed else 0
     finally:
-        if server is not None:
+        if online is not None:
+            online.stop()
+        for server in servers:
             server.terminate()
             server.wait(timeout=30)
         database.drop()
