@@ -18,6 +18,7 @@ from jtchat.api_fields import (
     StrictManyRelatedField,
     StrictSlugRelatedField,
 )
+from jtchat.api_query import DeclaredQuery
 from jtchat.network import client_ip
 
 from . import services
@@ -108,6 +109,7 @@ class ManagesUsers(permissions.BasePermission):
 
 
 class UserViewSet(
+    DeclaredQuery,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -21,6 +21,7 @@ from chat.analytics import current, periods, registry
 from chat.analytics.days import yesterday
 from chat.analytics.units import COUNT, ISSUES
 from chat.models import ChatAnalytics
+from jtchat.api_query import DeclaredQuery
 
 from .permissions import requires
 from .serializers import ErrorSerializer
@@ -142,8 +143,9 @@ RANGE_PARAMETERS = [
 ]
 
 
-class AnalyticsView(APIView):
+class AnalyticsView(DeclaredQuery, APIView):
     permission_classes = [requires(policy.VIEW_METRICS)]
+    query_parameters = {"from", "to"}
 
     @extend_schema(
         operation_id="chat_analytics",

@@ -31,6 +31,7 @@ from chat.attachments import limits
 from chat.attachments import storage as attachment_storage
 from chat.exceptions import InvalidInput, SessionNotFound
 from chat.models import ChatAttachment
+from jtchat.api_query import DeclaredQuery
 
 from . import serializers as s
 from .permissions import requires
@@ -60,7 +61,7 @@ UPLOAD_DESCRIPTION = (
 )
 
 
-class UploadView(APIView):
+class UploadView(DeclaredQuery, APIView):
     """A view that takes files: the limits come first among the upload handlers."""
 
     parser_classes = [MultiPartParser]
@@ -150,7 +151,7 @@ FILE_RESPONSES = {
 
 
 @extend_schema(tags=["customer"])
-class AttachmentFileView(APIView):
+class AttachmentFileView(DeclaredQuery, APIView):
     """``GET /api/chat/attachments/{id}`` (and ``…/thumbnail``): the file, for who may open it."""
 
     permission_classes = [AllowAny]

@@ -4,7 +4,8 @@ Views document their domain errors with ``errors(...)`` (chat/api/views.py); the
 that come from the framework around them are added here for every operation, including
 those added later, so the schema cannot fall behind the code:
 
-* 400 — the operation takes a body or parameters;
+* 400 — any operation: a query parameter it does not take (jtchat/api_query.py), a body or
+  parameters it does take but malformed;
 * 403 — it needs a signed-in agent, or it writes (CSRF for a signed-in agent);
 * 404 — its path names an object;
 * 413, 415 — it takes a body (size limit, JSON only);
@@ -47,11 +48,8 @@ def _model_field_allows_blank(field) -> bool:
 
 class ChatAutoSchema(AutoSchema):
     def _implied_errors(self) -> list[int]:
-        codes = []
+        codes = [400]
         takes_body = self.method in BODY_METHODS
-        has_parameters = "{" in self.path or bool(self._get_parameters())
-        if takes_body or has_parameters:
-            codes.append(400)
         public = all(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
         if not public or self.method in WRITE_METHODS:
             codes.append(403)

@@ -23,6 +23,7 @@ from chat.exceptions import AgentNotFound, InvalidInput, LinkInvalid
 from chat.live import presence
 from chat.live.tickets import TICKET_MAX_AGE_SECONDS, issue_agent_ticket
 from chat.models import ChatMessage, ChatSession
+from jtchat.api_query import DeclaredQuery
 from jtchat.network import client_ip
 
 from . import serializers as s
@@ -90,7 +91,7 @@ def parse_after(request) -> int:
 
 
 @extend_schema(tags=["customer"])
-class CustomerChatViewSet(viewsets.ViewSet):
+class CustomerChatViewSet(DeclaredQuery, viewsets.ViewSet):
     """The customer's side: the seed's three calls plus state, history and queue.
 
     The customer is whoever holds the chat's ``session_id``: calls with a JSON body carry it
@@ -98,6 +99,7 @@ class CustomerChatViewSet(viewsets.ViewSet):
     """
 
     permission_classes = [AllowAny]
+    query_parameters = {"messages": {"after"}}
     throttles_by_action = {
         "open": [SessionOpenIPThrottle],
         "reopen": [SessionOpenIPThrottle],
@@ -274,11 +276,14 @@ class CustomerChatViewSet(viewsets.ViewSet):
 
 
 @extend_schema(tags=["staff"])
-class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class StaffSessionViewSet(
+    DeclaredQuery, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Agents' view of chats: list, detail, transcript, reply, claim, transfer, end."""
 
     permission_classes = [requires(policy.VIEW_CHATS)]
     serializer_class = s.AgentSessionSerializer
+    query_parameters = {"list": {"status"}, "messages": {"after"}}
 
     def get_queryset(self):
         wanted = self.request.query_params.get("status") or None
@@ -390,7 +395,7 @@ class StaffSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
 
 @extend_schema(tags=["staff"])
-class AgentTicketView(APIView):
+class AgentTicketView(DeclaredQuery, APIView):
     """A short-lived ticket for the agent socket, for when sockets are served from another host.
 
     The browser does not send the admin's session cookie to the socket host, so the admin

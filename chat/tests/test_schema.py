@@ -294,3 +294,14 @@ def test_the_docs_page_shows_both_flows_in_portuguese(schema, client):
     examples = operation(schema, "/api/chat/message", "post")["requestBody"]["content"]["application/json"]
     assert examples["examples"]["MensagemDoCliente"]["value"]["content"].startswith("Olá")
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_query_parameter_a_call_does_not_take_is_refused(django_user_model, client):
+    client.force_login(make_staff(django_user_model, "gestora", "Gestores"))
+    typo = client.get("/api/chat/sessions/", {"statu": "waiting"})
+    assert typo.status_code == 400 and list(typo.json()["fields"]) == ["statu"]
+    assert client.get("/api/chat/sessions/", {"status": "waiting", "limit": "5"}).status_code == 200
+    assert client.get("/api/users/", {"ordering": "username"}).status_code == 400
+    assert client.get("/api/chat/analytics/", {"from": "2026-01-01", "days": "3"}).status_code == 400
+    assert Client().get("/api/chat/queue", {"x": "1"}).status_code == 400
+    assert Client().get("/api/chat/sessions/", {"statu": "x"}).status_code == 403  # who first

@@ -11,8 +11,9 @@ Uploads get real files: small JPEG, PNG, WebP, HEIC and PDF files of random size
 with Pillow, for the media types the schema's upload encoding names.
 
 A generated value that is well formed — a UUID where a chat key goes, a whole number where a
-chat, user or file id goes, a string where a reopen token goes — is replaced by a real one
-most of the time, so calls reach the API's logic instead of stopping at 404. A well-formed
+chat, user or file id goes, a string where a reopen token goes — is replaced by a real one,
+so calls reach the API's logic instead of stopping at 404 (unknown keys and ids get their
+404 in the suite's own tests, and here in the negative cases). A well-formed
 password is replaced by a strong one every time: Django's validators also refuse passwords
 too like the user's name or too common, which no schema can say. Malformed values (the
 negative cases) are left alone: they must be refused with a 4xx as generated.
@@ -25,6 +26,7 @@ import os
 import random
 import re
 import threading
+import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -36,10 +38,10 @@ IDENTITY = os.environ.get("JTCHAT_FUZZ_IDENTITY", "anonymous")
 DATA = (
     json.loads(Path(os.environ["JTCHAT_FUZZ_DATA"]).read_text()) if "JTCHAT_FUZZ_DATA" in os.environ else {}
 )
-REAL_VALUE_PROBABILITY = 0.85
 # The run's seed also drives which values are replaced, so a seed repeats a run.
 RANDOM = random.Random(os.environ.get("JTCHAT_FUZZ_SEED"))
 LOGIN_COOKIES = ("sessionid", "csrftoken")
+OPTIONAL_KEY_PATHS = {"/api/chat/queue", "/api/chat/attachments/{id}", "/api/chat/attachments/{id}/thumbnail"}
 UUID_TEXT = re.compile(r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -90,7 +92,7 @@ KEY_OF_CASE: dict[str, str] = {}  # case id -> the key before_call put in it
 
 
 def _real(values):
-    return RANDOM.choice(values) if values and RANDOM.random() < REAL_VALUE_PROBABILITY else None
+    return RANDOM.choice(values) if values else None
 
 
 def _is_id(value) -> bool:
@@ -99,8 +101,12 @@ def _is_id(value) -> bool:
 
 def _swap_key(case) -> str | None:
     """Put the held chat's key where a well-formed key was generated; the key used."""
-    if IDENTITY == "anonymous" or RANDOM.random() >= REAL_VALUE_PROBABILITY:
+    if IDENTITY == "anonymous":
         return None
+    positive = case.meta is not None and case.meta.generation.mode.is_positive
+    if IDENTITY == "customer" and positive and case.operation.path in OPTIONAL_KEY_PATHS:
+        # The customer's page sends its key wherever a call takes one, optional or not.
+        case.headers.setdefault("X-Chat-Session", str(uuid.uuid4()))
     header = case.headers.get("X-Chat-Session") if case.headers else None
     in_body = isinstance(case.body, dict) and isinstance(case.body.get("session_id"), str)
     if not (isinstance(header, str) and UUID_TEXT.match(header)) and not (
@@ -152,9 +158,16 @@ class AgentLogin:
         self._lock = threading.Lock()
         self.cookies = dict(cookies)
 
+    def mark(self, case) -> None:
+        """The case is to be sent signed in (schemathesis may prepare it well before it goes)."""
+        case.cookies = {**(case.cookies or {}), "sessionid": "", "csrftoken": ""}
+
     def apply(self, case) -> None:
+        """Just before the call: the cookies as they are now."""
+        if not case.cookies or "sessionid" not in case.cookies:
+            return  # a case that tests a call without the login
         with self._lock:
-            case.cookies = {**(case.cookies or {}), **self.cookies}
+            case.cookies = {**case.cookies, **self.cookies}
             case.headers["X-CSRFToken"] = self.cookies["csrftoken"]
 
     def renewed(self, response) -> None:
@@ -166,9 +179,7 @@ class AgentLogin:
                     cookie.load(value)
                     renewed.update({key: morsel.value for key, morsel in cookie.items() if morsel.value})
         with self._lock:
-            self.cookies.update(
-                {name: renewed[name] for name in ("sessionid", "csrftoken") if name in renewed}
-            )
+            self.cookies.update({name: renewed[name] for name in LOGIN_COOKIES if name in renewed})
 
 
 LOGIN = AgentLogin(DATA.get("agent_cookies", {}))
@@ -184,7 +195,7 @@ if IDENTITY == "agent":
             return True
 
         def set(self, case, data, ctx):
-            LOGIN.apply(case)
+            LOGIN.mark(case)
 
 
 def _image(kind: str):
@@ -235,6 +246,8 @@ def _strong_password(case) -> None:
 
 @schemathesis.hook
 def before_call(ctx, case, kwargs):
+    if IDENTITY == "agent":
+        LOGIN.apply(case)
     _fix_form(case)
     _strong_password(case)
     key = _swap_key(case)
