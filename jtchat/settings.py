@@ -288,6 +288,8 @@ CHAT_MAX_MESSAGE_LENGTH = 4000
 CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 CHAT_ATTACHMENT_MAX_PER_MESSAGE = 5
 CHAT_ATTACHMENT_MAX_PER_CHAT = env_int("CHAT_ATTACHMENT_MAX_PER_CHAT", 20)
+# Photos are kept at most this many pixels on their long side (chat/attachments/images.py).
+CHAT_IMAGE_MAX_SIDE = env_int("CHAT_IMAGE_MAX_SIDE", 2048)
 CHAT_MAX_BODY_BYTES = env_int("CHAT_MAX_BODY_BYTES", 32 * 1024)
 CHAT_SLA_FIRST_RESPONSE_SECONDS = env_int("CHAT_SLA_FIRST_RESPONSE_SECONDS", 120)
 # When on, a new chat goes straight to the accepting agent with the fewest active chats.

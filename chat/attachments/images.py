@@ -3,6 +3,12 @@ refused past Pillow's decompression-bomb limit, turned upright (EXIF orientation
 re-encoded without metadata (EXIF and its GPS position, XMP, comments: LGPD), and a small
 JPEG thumbnail made.
 
+A photo is kept at most CHAT_IMAGE_MAX_SIDE pixels on its long side (2,048 by default, as
+messaging apps keep them: a label and a dent stay readable). A JPEG larger than that is
+decoded at the DCT scale (1/2, 1/4, 1/8) that brings it under the limit, which is four times
+less work and memory for a 12-megapixel phone photo; other formats are decoded whole and
+made smaller.
+
 Re-encoding is also what makes a polyglot harmless: the stored bytes are Pillow's output,
 so whatever else the upload carried (HTML in a JPEG comment, a script after the image
 data) is not in them. Only the colour profile is kept: it holds no personal data and keeps
@@ -76,7 +82,11 @@ def _reencode(upload, detected: Format, display_name: str) -> Reencoded:
         if image.width * image.height > Image.MAX_IMAGE_PIXELS:
             raise too_many_pixels(display_name)
         try:
+            if detected is JPEG:
+                image.draft(None, _draft_size(image.size, settings.CHAT_IMAGE_MAX_SIDE))
             image.load()  # decodes the pixels, once
+            if max(image.size) > settings.CHAT_IMAGE_MAX_SIDE:  # in place, before turning it
+                image.thumbnail((settings.CHAT_IMAGE_MAX_SIDE,) * 2, Image.Resampling.BICUBIC, 2.0)
             # In place: an upright photo is not copied; a sideways one frees its first pixels.
             ImageOps.exif_transpose(image, in_place=True)
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
@@ -84,6 +94,17 @@ def _reencode(upload, detected: Format, display_name: str) -> Reencoded:
         icc_profile = image.info.get("icc_profile")
         image.info = {}  # EXIF (GPS, camera, dates), XMP, comments, text chunks: none kept
         return _encode(image, OUTPUT[detected.key], icc_profile)
+
+
+def _draft_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """The size to ask a JPEG's decoder for: the smallest DCT scale whose long side fits in
+    ``max_side`` (the whole picture when it fits already or no scale does)."""
+    if max(size) <= max_side:
+        return size
+    for scale in (2, 4, 8):
+        if max(size) / scale <= max_side:
+            return (-(-size[0] // scale), -(-size[1] // scale))
+    return (-(-size[0] // 8), -(-size[1] // 8))
 
 
 def _encode(upright: Image.Image, target: Format, icc_profile) -> Reencoded:

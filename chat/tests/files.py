@@ -53,6 +53,12 @@ def rotated_phone_photo() -> bytes:
     return jpeg_bytes(photo((640, 480)), exif=exif_with_gps(orientation=6).tobytes())
 
 
+def png_of(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def png_bytes() -> bytes:
     image = photo((300, 200)).convert("RGBA")
     image.putpixel((0, 0), (0, 0, 0, 0))

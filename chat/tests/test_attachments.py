@@ -68,6 +68,30 @@ def as_customer(chat) -> dict:
 # --- what is stored ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("data", "kept", "red_at"),
+    [
+        # a phone's 12-megapixel JPEG, sideways: decoded at half scale, then turned upright
+        (lambda: f.jpeg_bytes(f.photo((4032, 3024)), exif=f.exif_with_gps(orientation=6).tobytes()),
+         (1512, 2016), "top right"),
+        # a long PNG screenshot: decoded whole, then made smaller
+        (lambda: f.png_of(f.photo((3000, 400))), (2048, 273), "top left"),
+        # at the limit: kept as sent
+        (lambda: f.jpeg_bytes(f.photo((2048, 1024))), (2048, 1024), "top left"),
+    ],
+)  # fmt: skip
+def test_a_large_photo_is_kept_at_most_2048_pixels_on_its_long_side(client, chat, media, data, kept, red_at):
+    answer = send(client, chat, f.upload("foto", data()))
+    assert answer.status_code == 201
+    [item] = answer.json()["attachments"]
+    assert (item["width"], item["height"]) == kept
+    stored = opened(served(client, item["url"], **as_customer(chat)))
+    assert stored.size == kept
+    x = kept[0] - 5 if red_at == "top right" else 5
+    red, green, _ = stored.getpixel((x, 5))
+    assert red > 200 and green < 60  # the red block, where the customer saw it
+
+
 def test_a_photo_with_gps_is_stored_without_its_metadata(client, chat, media):
     original = f.jpeg_with_gps()
     assert b"Pixel 7 Secreto" in original and opened(original).getexif().get_ifd(f.GPS_IFD)
