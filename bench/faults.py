@@ -1,4 +1,5 @@
-"""Faults under load: kill a web worker, restart Redis, restart the socket server (not a test).
+"""Faults under load: kill a web worker, restart Redis, restart the socket server (not a
+test; one script of over 400 lines, run alone).
 
 Starts the production serving commands on 127.0.0.1 — bin/serve-web (gunicorn, 2 WSGI
 workers) and bin/serve-ws (uvicorn, /ws/) — with a redis-server of its own (no persistence,

@@ -1,4 +1,5 @@
-"""HTTP throughput of ``POST /api/chat/message``: production vs the framework's floor (not a test).
+"""HTTP throughput of ``POST /api/chat/message``: production vs the framework's floor (not a test;
+one script of over 400 lines, run alone).
 
 Both servers run in the same run, on 127.0.0.1, with the same gunicorn settings
 (gunicorn.conf.py: WSGI ``gthread`` workers, kept connections) against the same PostgreSQL

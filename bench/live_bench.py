@@ -1,4 +1,5 @@
-"""Live delivery under load, against the production serving commands (not a test).
+"""Live delivery under load, against the production serving commands (not a test; one
+script of over 400 lines, run alone).
 
 Starts bin/serve-web (gunicorn WSGI) and bin/serve-ws (uvicorn ASGI) on 127.0.0.1 with
 PostgreSQL and Redis, opens N conversations — each customer and each agent on its own socket

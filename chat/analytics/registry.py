@@ -1,4 +1,5 @@
-"""The metrics managers read, each declared once.
+"""The metrics managers read, each declared once (one module of a little over 400 lines:
+the whole list is read, and changed, in one place).
 
 A metric's ``key`` is its ChatAnalytics field. Its declaration says, in one place:
 

@@ -3,7 +3,8 @@ from rest_framework.routers import SimpleRouter
 
 from .analytics import AnalyticsView
 from .attachments import AttachmentFileView, AttachmentThumbnailView, CustomerUploadView, StaffUploadView
-from .views import AgentTicketView, CustomerChatViewSet, StaffSessionViewSet
+from .staff import AgentTicketView, StaffSessionViewSet
+from .views import CustomerChatViewSet
 
 router = SimpleRouter()
 router.register("sessions", StaffSessionViewSet, basename="staff-session")

@@ -1,4 +1,5 @@
-"""The agents' workspace in headless Chromium, end to end, against a real ASGI server.
+"""The agents' workspace in headless Chromium, end to end, against a real ASGI server (one
+module of over 400 lines: the browsers and the server are started once for all its tests).
 
 Two agents — Ana in São Paulo on the inbox, Bruno in Manaus on a conversation — and a
 manager on the metrics screen, all with alerts on; customers on the real customer page. A

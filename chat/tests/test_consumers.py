@@ -1,4 +1,6 @@
-"""The live sockets, driven through the real ASGI application with WebsocketCommunicator."""
+"""The live sockets, driven through the real ASGI application with WebsocketCommunicator
+(one module of over 400 lines: both sockets share the helpers of chat/tests/sockets.py and
+the scenarios cross from one to the other)."""
 
 import pytest
 from asgiref.sync import async_to_sync

@@ -1,4 +1,5 @@
-"""Reply e-mails (chat/services/emails.py) and reopen links (chat/links.py).
+"""Reply e-mails (chat/services/emails.py) and reopen links (chat/links.py): one module
+(over 400 lines) for the whole path, from the chat left waiting to the link that reopens it.
 
 Django's locmem mail backend stands in for the mail server here; test_reply_email_smtp.py
 sends through a real SMTP server process.

@@ -1,4 +1,5 @@
-"""Every door of the project × every role, from one table.
+"""Every door of the project × every role, from one table (over 400 lines: the table is
+the point, and reads whole).
 
 Roles: anonymous, two customers (each holding their own chat's key), a staff user in no group
 (clerk), an agent (Agentes), read-only staff (may view chats only), a manager (Gestores) and a

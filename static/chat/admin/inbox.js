@@ -1,4 +1,5 @@
-/* The inbox (chat changelist), live: a module on lib/, desk.js and chats.js.
+/* The inbox (chat changelist), live: a module on lib/, desk.js and chats.js. Longer than
+ * most modules (~500 lines): its rows, tabs and counts change together on each event.
  *
  * The page hands its rows over as data (the same rows the server drew). Each socket event is
  * applied to that data and to the screen at once: a new chat's row is drawn from the event
