@@ -96,7 +96,8 @@ def _real(values):
 
 
 def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    """A whole number an id can be (ids start at 1; ``to_agent``'s schema says so)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _swap_key(case) -> str | None:
