@@ -1,4 +1,8 @@
-"""OpenAPI schema generation: every error answer an operation can give is documented.
+"""OpenAPI schema generation: the schema is the API's contract (README, "The API").
+
+Here: every error answer an operation can give; text fields' patterns (what DRF's CharField
+takes); blank output values; the stored names a slug field takes; OpenAPI links along the
+customer's and the desk's flows; the file types an upload takes.
 
 Views document their domain errors with ``errors(...)`` (chat/api/views.py); the answers
 that come from the framework around them are added here for every operation, including
@@ -8,6 +12,7 @@ those added later, so the schema cannot fall behind the code:
   parameters it does take but malformed;
 * 403 — it needs a signed-in agent, or it writes (CSRF for a signed-in agent);
 * 404 — its path names an object;
+* 409 — it takes a body with a field that must be unique (a username);
 * 413, 415 — it takes a body (size limit, JSON only);
 * 429 — it is rate-limited.
 """

@@ -38,7 +38,7 @@ IDENTITY = os.environ.get("JTCHAT_FUZZ_IDENTITY", "anonymous")
 DATA = (
     json.loads(Path(os.environ["JTCHAT_FUZZ_DATA"]).read_text()) if "JTCHAT_FUZZ_DATA" in os.environ else {}
 )
-# The run's seed also drives which values are replaced, so a seed repeats a run.
+# The run's seed also drives the hooks' choices (which real value, which password).
 RANDOM = random.Random(os.environ.get("JTCHAT_FUZZ_SEED"))
 LOGIN_COOKIES = ("sessionid", "csrftoken")
 OPTIONAL_KEY_PATHS = {"/api/chat/queue", "/api/chat/attachments/{id}", "/api/chat/attachments/{id}/thumbnail"}
