@@ -13,7 +13,8 @@ INSERT_MESSAGE = """
 
 
 class MessageBodySerializer(serializers.Serializer):
-    """The fields and limits of chat.api.serializers.MessageCreateSerializer."""
+    """The fields and limits of chat.api.serializers.CustomerMessageSerializer, with DRF's
+    stock fields (the framework's defaults: the floor)."""
 
     session_id = serializers.UUIDField()
     author = serializers.ChoiceField(choices=["agent", "customer", "user"], default="user")

@@ -8,7 +8,7 @@
  * URLs (the same services as everywhere) and their answers are shown at once; the socket's
  * copy of a message is recognised by its id and not shown twice.
  *
- * Longer than most modules (~470 lines): the transcript, the reply box, the read marks and
+ * Longer than most modules (~490 lines): the transcript, the reply box, the read marks and
  * the actions all read and change one chat's state (its last message id, read mark, status
  * and agent), and all of it must stop at once when the agent opens another chat (unmount).
  */
