@@ -58,9 +58,11 @@ def spooled():
     return tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
 
 
-# One image decoded at a time per process: a 12-megapixel photo takes about 95 MB at its peak
-# (its pixels, and again while it is turned upright), so the threads of a worker queue here
-# rather than add up (Render's starter instance has 512 MB for two workers of four threads).
+# One image decoded at a time per process: a phone's 12-megapixel JPEG, decoded at half scale,
+# takes about 22 MB at its peak (bench/attachments_bench.py), but a PNG or HEIC of as many
+# pixels is decoded whole (about 95 MB: its pixels, and again while it is turned upright), so
+# the threads of a worker queue here rather than add up (Render's starter instance has 512 MB
+# for two workers of four threads).
 DECODING = threading.BoundedSemaphore(1)
 
 
